@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Upshift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "upshift", targets: ["upshift"]),
+        .executable(name: "upshift-agent", targets: ["upshift-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+
+        .target(name: "UpshiftPlan", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "UpshiftWire", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
+        .target(name: "UpshiftPostgres", dependencies: ["CLibPQ"]),
+        .target(name: "UpshiftLua", dependencies: ["CLua"]),
+        .target(name: "UpshiftAgent", dependencies: [
+            "UpshiftPlan", "UpshiftWire", "UpshiftPostgres", "UpshiftLua",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "UpshiftCoordinator", dependencies: [
+            "UpshiftPlan", "UpshiftWire", "UpshiftLua",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "upshift", dependencies: [
+            "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "upshift-agent", dependencies: [
+            "UpshiftAgent", "UpshiftWire",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Shared by the test targets: where the PostgreSQL builds are, throwaway clusters run as `postgres`.
+        .target(name: "UpshiftTestSupport", dependencies: ["UpshiftPostgres"], path: "Tests/Support"),
+
+        .testTarget(name: "UpshiftPlanTests", dependencies: ["UpshiftPlan"]),
+        .testTarget(name: "UpshiftWireTests", dependencies: [
+            "UpshiftWire", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "UpshiftPostgresTests", dependencies: ["UpshiftPostgres", "UpshiftTestSupport"]),
+        .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua"]),
+        .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftTestSupport"]),
+        .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "UpshiftWire", "UpshiftPostgres", "UpshiftTestSupport",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

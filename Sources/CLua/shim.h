@@ -1,0 +1,6 @@
+#ifndef UPSHIFT_CLUA_SHIM_H
+#define UPSHIFT_CLUA_SHIM_H
+#include <lua.h>
+#include <lualib.h>
+#include <lauxlib.h>
+#endif

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The wire protocol's version; a peer speaking another one is refused at hello.
+public let wireProtocolVersion = 1
+
+/// A PostgreSQL installation an agent found on its host.
+public struct FoundPostgres: Codable, Sendable, Equatable {
+    /// Major version, e.g. 17.
+    public var major: Int
+    /// Full version string as `postgres --version` prints it.
+    public var version: String
+    /// Absolute path of the bin directory.
+    public var bindir: String
+
+    public init(major: Int, version: String, bindir: String) {
+        self.major = major
+        self.version = version
+        self.bindir = bindir
+    }
+}
+
+/// The coordinator's opening message.
+public struct CoordinatorHello: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// The host name the coordinator expects this agent to be (the plan's `hosts[].name`).
+    public var expectedAgent: String
+
+    public init(protocolVersion: Int = wireProtocolVersion, expectedAgent: String) {
+        self.protocolVersion = protocolVersion
+        self.expectedAgent = expectedAgent
+    }
+}
+
+/// The agent's answer to hello: who it is and what it has.
+public struct AgentHello: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var agentName: String
+    public var hostname: String
+    public var postgres: [FoundPostgres]
+
+    public init(protocolVersion: Int = wireProtocolVersion, agentName: String, hostname: String, postgres: [FoundPostgres]) {
+        self.protocolVersion = protocolVersion
+        self.agentName = agentName
+        self.hostname = hostname
+        self.postgres = postgres
+    }
+}
+
+/// A plan as shipped to an agent: the plan file's text and every hook file it names, with their hash.
+public struct PlanBundle: Codable, Sendable, Equatable {
+    /// The plan file's name as the user gave it (used in error messages only).
+    public var planPath: String
+    public var planText: String
+    /// Hook sources keyed by the path the plan writes (`run:`), relative to the plan file.
+    public var hooks: [String: String]
+    /// Hex sha256 over the plan text and hooks (see `PlanBundle.digest`).
+    public var sha256: String
+
+    public init(planPath: String, planText: String, hooks: [String: String]) {
+        self.planPath = planPath
+        self.planText = planText
+        self.hooks = hooks
+        self.sha256 = PlanBundle.digest(planText: planText, hooks: hooks)
+    }
+}
+
+/// A request to run one step of the loaded plan on this agent.
+public struct StepRequest: Codable, Sendable, Equatable {
+    public var runID: String
+    /// The step id as `upshift plan` prints it; the agent looks the action up in its own copy of the plan.
+    public var stepID: String
+    /// The plan host this agent acts as for this step.
+    public var host: String
+    /// Plan hash the coordinator believes the agent holds; a mismatch is refused.
+    public var planSHA256: String
+
+    public init(runID: String, stepID: String, host: String, planSHA256: String) {
+        self.runID = runID
+        self.stepID = stepID
+        self.host = host
+        self.planSHA256 = planSHA256
+    }
+}
+
+/// Messages from the coordinator to an agent.
+public enum CoordinatorMessage: Codable, Sendable, Equatable {
+    case hello(CoordinatorHello)
+    case loadPlan(PlanBundle)
+    case runStep(StepRequest)
+    /// Ask what the agent's journal says of a step (used by resume).
+    case queryStep(StepRequest)
+    case bye
+}
+
+/// What happened to a step on an agent.
+public enum StepEventKind: Codable, Sendable, Equatable {
+    case started
+    case log(level: String, message: String)
+    case progress(done: Double, total: Double?, unit: String)
+    case finished(durationMS: Int)
+    case failed(error: String, durationMS: Int)
+    /// Answer to `queryStep`: the last state the agent's journal holds (`none`, `started`, `finished`, `failed`).
+    case journaled(state: String)
+}
+
+/// One event about a step, stamped by the agent.
+public struct StepEvent: Codable, Sendable, Equatable {
+    public var runID: String
+    public var stepID: String
+    public var host: String
+    public var at: Date
+    public var kind: StepEventKind
+
+    public init(runID: String, stepID: String, host: String, at: Date = Date(), kind: StepEventKind) {
+        self.runID = runID
+        self.stepID = stepID
+        self.host = host
+        self.at = at
+        self.kind = kind
+    }
+}
+
+/// Messages from an agent to the coordinator.
+public enum AgentMessage: Codable, Sendable, Equatable {
+    case hello(AgentHello)
+    case planLoaded(sha256: String)
+    case event(StepEvent)
+    /// A request was refused (bad plan, unknown step, wrong hash); nothing was run.
+    case refused(reason: String)
+}
