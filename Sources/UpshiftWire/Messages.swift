@@ -53,14 +53,23 @@ public struct PlanBundle: Codable, Sendable, Equatable {
     public var planText: String
     /// Hook sources keyed by the path the plan writes (`run:`), relative to the plan file.
     public var hooks: [String: String]
-    /// Hex sha256 over the plan text and hooks (see `PlanBundle.digest`).
+    /// The `${VAR}` values the coordinator expanded the plan with, so every agent reads the same plan.
+    public var variables: [String: String]
+    /// Hex sha256 over the plan text, hooks and variables (see `PlanBundle.digest`).
     public var sha256: String
 
-    public init(planPath: String, planText: String, hooks: [String: String]) {
+    public init(planPath: String, planText: String, hooks: [String: String], variables: [String: String] = [:]) {
         self.planPath = planPath
         self.planText = planText
         self.hooks = hooks
-        self.sha256 = PlanBundle.digest(planText: planText, hooks: hooks)
+        self.variables = variables
+        self.sha256 = PlanBundle.digest(planText: planText, hooks: hooks, variables: variables)
+    }
+
+    /// The hook source for a path as the plan writes it, or as an absolute path ending in it.
+    public func hookSource(forPath path: String) -> String? {
+        if let source = hooks[path] { return source }
+        return hooks.first { path.hasSuffix("/" + $0.key) }?.value
     }
 }
 

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 extension PlanBundle {
-    /// Hex sha256 of the plan text and its hooks, each part length-prefixed so no two bundles collide by concatenation.
-    public static func digest(planText: String, hooks: [String: String]) -> String {
+    /// Hex sha256 of the plan text, its hooks and variables, each part length-prefixed so no two bundles collide by concatenation.
+    public static func digest(planText: String, hooks: [String: String], variables: [String: String] = [:]) -> String {
         var hasher = SHA256()
         func feed(_ s: String) {
             let bytes = Array(s.utf8)
@@ -16,9 +16,13 @@ extension PlanBundle {
             feed(path)
             feed(hooks[path]!)
         }
+        for name in variables.keys.sorted() {
+            feed("$" + name)
+            feed(variables[name]!)
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// True when the stored hash matches the contents.
-    public var isIntact: Bool { sha256 == PlanBundle.digest(planText: planText, hooks: hooks) }
+    public var isIntact: Bool { sha256 == PlanBundle.digest(planText: planText, hooks: hooks, variables: variables) }
 }
