@@ -24,10 +24,13 @@ public struct CoordinatorHello: Codable, Sendable, Equatable {
     public var protocolVersion: Int
     /// The host name the coordinator expects this agent to be (the plan's `hosts[].name`).
     public var expectedAgent: String
+    /// Bin directories the plan names, for the agent to probe and report alongside the ones it finds itself.
+    public var bindirs: [String]
 
-    public init(protocolVersion: Int = wireProtocolVersion, expectedAgent: String) {
+    public init(protocolVersion: Int = wireProtocolVersion, expectedAgent: String, bindirs: [String] = []) {
         self.protocolVersion = protocolVersion
         self.expectedAgent = expectedAgent
+        self.bindirs = bindirs
     }
 }
 
