@@ -36,12 +36,13 @@ let package = Package(
         .target(name: "UpshiftLua", dependencies: ["CLua"]),
         .target(name: "UpshiftAgent", dependencies: [
             "UpshiftPlan", "UpshiftWire", "UpshiftPostgres", "UpshiftLua",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "UpshiftCoordinator", dependencies: [
             "UpshiftPlan", "UpshiftWire", "UpshiftLua",
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "upshift", dependencies: [
             "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator",
@@ -66,8 +67,9 @@ let package = Package(
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua"]),
         .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
+        // Drives the real executables (built because the target depends on them) against real servers.
         .testTarget(name: "EndToEndTests", dependencies: [
-            "UpshiftWire", "UpshiftPostgres", "UpshiftTestSupport",
+            "upshift", "upshift-agent", "UpshiftPostgres", "UpshiftTestSupport",
         ]),
     ],
     swiftLanguageModes: [.v5]

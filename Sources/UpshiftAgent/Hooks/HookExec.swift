@@ -1,0 +1,34 @@
+import Foundation
+import UpshiftLua
+import UpshiftPostgres
+
+/// `upshift.exec(argv, opts)`: runs a program with no shell; returns status, stdout, stderr.
+enum HookExec {
+    static func run(_ args: [LuaValue]) throws -> [LuaValue] {
+        guard let argv = args.first?.listValue?.compactMap(\.stringValue), let program = argv.first,
+              argv.count == args.first?.listValue?.count else {
+            throw AgentError("upshift.exec(argv, opts): argv must be a list of strings, the program first")
+        }
+        let options = args.count > 1 ? args[1] : .nil
+        var environment: [String: String]?
+        if let env = options["env"].recordValue {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in env { merged[key] = value.displayString }
+            environment = merged
+        }
+        let executable = program.contains("/") ? program : try which(program)
+        let result = try ProgramRunner.run(executable, Array(argv.dropFirst()), environment: environment,
+                                           currentDirectory: options["cwd"].stringValue)
+        return [.integer(Int64(result.status)), .string(result.stdout), .string(result.stderr)]
+    }
+
+    /// Looks a program up on PATH, as a shell would, without running a shell.
+    private static func which(_ program: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw AgentError("upshift.exec: \(program) is not on PATH")
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import UpshiftWire
+
+/// The agent's own step journal under its state directory: one fsync'd JSON line before and after each step.
+final class AgentJournal: @unchecked Sendable {
+    struct Entry: Codable {
+        var at: Date
+        var plan: String
+        var run: String
+        var step: String
+        var host: String
+        /// `started`, `finished` or `failed`.
+        var state: String
+        var message: String?
+    }
+
+    let path: String
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return encoder
+    }()
+
+    init(stateDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        path = stateDirectory + "/journal.jsonl"
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw AgentError("cannot open the agent journal \(path) for writing")
+        }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    /// Appends an entry and waits until it is on disk.
+    func record(_ request: StepRequest, state: String, message: String? = nil) throws {
+        let entry = Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
+                          host: request.host, state: state, message: message)
+        var line = try encoder.encode(entry)
+        line.append(0x0A)
+        lock.lock()
+        defer { lock.unlock() }
+        try handle.write(contentsOf: line)
+        try handle.synchronize()
+    }
+
+    /// The last state the journal holds for the request's run, step and host, or `none`.
+    func lastState(of request: StepRequest) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let data = FileManager.default.contents(atPath: path) else { return "none" }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        var state = "none"
+        for line in data.split(separator: 0x0A) {
+            guard let entry = try? decoder.decode(Entry.self, from: Data(line)) else { continue }
+            if entry.run == request.runID, entry.step == request.stepID, entry.host == request.host {
+                state = entry.state
+            }
+        }
+        return state
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import UpshiftLua
+import UpshiftPlan
+import UpshiftPostgres
+
+/// Carries out one expanded step of the plan on this host.
+struct StepExecutor {
+    let plan: Plan
+    let hookSources: [String: String]
+    let host: PlanHost
+    let runID: String
+    let limits: LuaLimits
+
+    /// Runs `step`, reporting through `emit`; throws what made it fail.
+    func run(_ step: Step, emit: @escaping (StepEventSink.Kind) -> Void) throws {
+        switch step.action {
+        case .hook(let run, let with):
+            guard let source = hookSources[run] else {
+                throw AgentError("hook \(run) is not in the plan bundle")
+            }
+            let hookHost = HookHost(plan: plan, host: host, stepID: step.id, runID: runID, limits: limits, emit: emit)
+            try hookHost.run(source: source, chunkName: run, with: with)
+        case .sql(let target, let query):
+            let conninfo = try SQLTarget(plan: plan, host: host).conninfo(for: target)
+            let connection = try PostgresConnection(conninfo: conninfo)
+            defer { connection.close() }
+            try connection.execute(query)
+            emit(.log(level: "info", message: "SQL ran on \(target)"))
+        case .builtin(let id):
+            throw AgentError("step \(id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
+        }
+    }
+}

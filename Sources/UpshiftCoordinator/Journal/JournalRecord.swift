@@ -1,0 +1,45 @@
+import Foundation
+
+/// One line of a run journal (`journal.jsonl`): what happened, where, and when.
+public struct JournalRecord: Codable, Sendable, Equatable {
+    /// What the line records, e.g. `run.started`, `step.requested`, `step.finished`.
+    public var kind: String
+    /// The step, for step records.
+    public var step: String?
+    /// The host, for host and step records.
+    public var host: String?
+    /// When it happened on the host that saw it (agents stamp step events); nil lets the journal stamp it.
+    public var at: Date?
+    /// Free text: a log line, an error, a reason.
+    public var message: String?
+    /// Step duration as the agent measured it.
+    public var durationMS: Int?
+    /// Progress figures.
+    public var done: Double?
+    public var total: Double?
+    public var unit: String?
+    /// Log level of a `step.log` line.
+    public var level: String?
+    /// How the run ended, for `run.finished`.
+    public var outcome: RunOutcome?
+    /// Hash of the plan bundle; the journal writer fills it in on every line.
+    public var plan: String?
+    /// The run id; the journal writer fills it in.
+    public var run: String?
+
+    public init(kind: String, step: String? = nil, host: String? = nil, at: Date? = nil, message: String? = nil,
+                durationMS: Int? = nil, done: Double? = nil, total: Double? = nil, unit: String? = nil,
+                level: String? = nil, outcome: RunOutcome? = nil) {
+        self.kind = kind
+        self.step = step
+        self.host = host
+        self.at = at
+        self.message = message
+        self.durationMS = durationMS
+        self.done = done
+        self.total = total
+        self.unit = unit
+        self.level = level
+        self.outcome = outcome
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// What a run's journal says: each step on each host, and how the run ended.
+public struct RunSummary: Codable, Sendable {
+    /// One step on one host.
+    public struct StepRun: Codable, Sendable, Equatable {
+        public var id: String
+        public var host: String
+        public var startedAt: Date?
+        public var finishedAt: Date?
+        /// `requested`, `running`, `done` or `failed`.
+        public var status: String
+        public var durationMS: Int?
+        public var error: String?
+        /// The last progress figure the step reported.
+        public var progress: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, host, status, error, progress
+            case startedAt = "started_at", finishedAt = "finished_at", durationMS = "duration_ms"
+        }
+    }
+
+    public var plan: String
+    public var run: String
+    public var planSHA256: String
+    /// `done`, `failed`, `rolled_back`, `failed_after_point_of_no_return`, or `running` when the journal has no end.
+    public var result: String
+    public var reason: String?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var steps: [StepRun]
+
+    enum CodingKeys: String, CodingKey {
+        case plan, run, result, reason, steps
+        case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
+    }
+
+    /// Folds journal records into a summary.
+    public init(planName: String, records: [JournalRecord]) {
+        plan = planName
+        run = records.first?.run ?? ""
+        planSHA256 = records.first?.plan ?? ""
+        result = "running"
+        steps = []
+        var index: [String: Int] = [:]
+        func slot(_ step: String, _ host: String) -> Int {
+            let key = step + "\u{0}" + host
+            if let existing = index[key] { return existing }
+            steps.append(StepRun(id: step, host: host, status: "requested"))
+            index[key] = steps.count - 1
+            return steps.count - 1
+        }
+        for record in records {
+            switch record.kind {
+            case "run.started":
+                startedAt = startedAt ?? record.at
+            case "run.finished":
+                result = record.outcome?.rawValue ?? "failed"
+                reason = record.message
+                finishedAt = record.at
+            case "step.requested":
+                for host in (record.message ?? "").split(separator: ",") { _ = slot(record.step ?? "", String(host)) }
+            case "step.started":
+                let i = slot(record.step ?? "", record.host ?? "")
+                steps[i].startedAt = record.at
+                steps[i].status = "running"
+            case "step.progress":
+                let i = slot(record.step ?? "", record.host ?? "")
+                let done = record.done.map { String(format: "%g", $0) } ?? "?"
+                steps[i].progress = record.total.map { "\(done)/\(String(format: "%g", $0)) \(record.unit ?? "")" } ?? "\(done) \(record.unit ?? "")"
+            case "step.finished", "step.failed":
+                let i = slot(record.step ?? "", record.host ?? "")
+                steps[i].finishedAt = record.at
+                steps[i].durationMS = record.durationMS
+                steps[i].status = record.kind == "step.finished" ? "done" : "failed"
+                steps[i].error = record.message
+            default:
+                break
+            }
+        }
+    }
+
+    /// Step ids that finished on every host they ran on (what a resumed run skips).
+    public var completedStepIDs: Set<String> {
+        let byStep = Dictionary(grouping: steps, by: \.id)
+        return Set(byStep.filter { $0.value.allSatisfy { $0.status == "done" } }.keys)
+    }
+}

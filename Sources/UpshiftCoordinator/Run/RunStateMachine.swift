@@ -1,0 +1,211 @@
+import Foundation
+import UpshiftPlan
+import UpshiftWire
+
+/// The run logic: events in, actions out, no I/O. The runner carries the actions out.
+///
+/// Steps run in plan order; a step on several hosts runs on all of them at once and the next step waits
+/// for every one of them (a barrier). The first failure stops the run; its outcome depends on whether
+/// the failed step came before the plan's point of no return.
+public struct RunStateMachine: Sendable {
+    enum State: Sendable, Equatable {
+        case idle
+        case connecting(pending: Set<String>)
+        case loadingPlan(pending: Set<String>)
+        case running(index: Int, pending: Set<String>, failures: [String: String])
+        case finished(RunOutcome)
+    }
+
+    /// The plan's expanded steps.
+    public let steps: [Step]
+    /// Every host the run talks to, in plan order.
+    public let hosts: [String]
+    /// The plan bundle's hash, checked against what each agent says it loaded.
+    public let planSHA256: String
+    /// Steps already finished on every host (a resumed run skips them).
+    public private(set) var completed: Set<String>
+    private(set) var state: State = .idle
+    private var passedPointOfNoReturn = false
+
+    /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again.
+    public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = []) {
+        self.steps = steps
+        self.hosts = hosts
+        self.planSHA256 = planSHA256
+        self.completed = completed
+        self.passedPointOfNoReturn = steps.contains { completed.contains($0.id) && $0.isPointOfNoReturn }
+    }
+
+    /// True once the run has ended.
+    public var isFinished: Bool {
+        if case .finished = state { return true }
+        return false
+    }
+
+    /// Feeds one event in and returns what to do next, in order.
+    public mutating func handle(_ event: RunEvent) -> [RunAction] {
+        switch (state, event) {
+        case (.idle, .start):
+            state = .connecting(pending: Set(hosts))
+            return [.journal(JournalRecord(kind: "run.started", message: "\(steps.count) steps on \(hosts.count) hosts"))]
+                + hosts.map { .connect(host: $0) }
+
+        case (.connecting(var pending), .connected(let host, let hello)):
+            guard pending.contains(host) else { return [] }
+            if hello.protocolVersion != wireProtocolVersion {
+                return fail(before: "agent \(host) speaks protocol \(hello.protocolVersion), this coordinator \(wireProtocolVersion)", host: host)
+            }
+            if hello.agentName != host {
+                return fail(before: "the agent at \(host)'s address says it is '\(hello.agentName)'", host: host)
+            }
+            pending.remove(host)
+            let found = hello.postgres.map { "\($0.major)" }.joined(separator: ", ")
+            var actions: [RunAction] = [
+                .journal(JournalRecord(kind: "host.connected", host: host, message: "PostgreSQL found: \(found.isEmpty ? "none" : found)")),
+                .show(ProgressLine(host: host, text: "connected (\(hello.hostname); PostgreSQL \(found.isEmpty ? "none" : found))")),
+            ]
+            if pending.isEmpty {
+                state = .loadingPlan(pending: Set(hosts))
+                actions += hosts.map { .sendPlan(host: $0) }
+            } else {
+                state = .connecting(pending: pending)
+            }
+            return actions
+
+        case (.connecting, .connectFailed(let host, let error)), (.loadingPlan, .connectFailed(let host, let error)):
+            return fail(before: "cannot reach the agent of \(host): \(error)", host: host)
+
+        case (.loadingPlan(var pending), .planLoaded(let host, let sha)):
+            guard pending.contains(host) else { return [] }
+            guard sha == planSHA256 else {
+                return fail(before: "\(host) loaded plan \(sha.prefix(12)), expected \(planSHA256.prefix(12))", host: host)
+            }
+            pending.remove(host)
+            var actions: [RunAction] = [.journal(JournalRecord(kind: "host.plan-loaded", host: host))]
+            if pending.isEmpty {
+                actions += advance(from: 0)
+            } else {
+                state = .loadingPlan(pending: pending)
+            }
+            return actions
+
+        case (.running(let index, var pending, var failures), .step(let event)):
+            let step = steps[index]
+            guard event.stepID == step.id, pending.contains(event.host) else {
+                return [.show(ProgressLine(host: event.host, stepID: event.stepID, text: "ignored a stray event", level: "warning"))]
+            }
+            switch event.kind {
+            case .started:
+                return [
+                    .journal(JournalRecord(kind: "step.started", step: step.id, host: event.host, at: event.at)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "started")),
+                ]
+            case .log(let level, let message):
+                return [
+                    .journal(JournalRecord(kind: "step.log", step: step.id, host: event.host, at: event.at, message: message, level: level)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level)),
+                ]
+            case .progress(let done, let total, let unit):
+                let figure = total.map { "\(format(done))/\(format($0)) \(unit)" } ?? "\(format(done)) \(unit)"
+                return [
+                    .journal(JournalRecord(kind: "step.progress", step: step.id, host: event.host, at: event.at, done: done, total: total, unit: unit)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: figure)),
+                ]
+            case .journaled:
+                return []
+            case .finished(let ms):
+                pending.remove(event.host)
+                var actions: [RunAction] = [
+                    .journal(JournalRecord(kind: "step.finished", step: step.id, host: event.host, at: event.at, durationMS: ms)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))")),
+                ]
+                actions += afterHostReported(index: index, pending: pending, failures: failures)
+                return actions
+            case .failed(let error, let ms):
+                pending.remove(event.host)
+                failures[event.host] = error
+                var actions: [RunAction] = [
+                    .journal(JournalRecord(kind: "step.failed", step: step.id, host: event.host, at: event.at, message: error, durationMS: ms)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error")),
+                ]
+                actions += afterHostReported(index: index, pending: pending, failures: failures)
+                return actions
+            }
+
+        case (.running(let index, var pending, var failures), .disconnected(let host, let error)),
+             (.running(let index, var pending, var failures), .refused(let host, let error)):
+            guard pending.contains(host) else {
+                return [.show(ProgressLine(host: host, text: "connection lost: \(error)", level: "warning"))]
+            }
+            let step = steps[index]
+            pending.remove(host)
+            failures[host] = error
+            return [
+                .journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: error)),
+                .show(ProgressLine(host: host, stepID: step.id, text: "failed: \(error)", level: "error")),
+            ] + afterHostReported(index: index, pending: pending, failures: failures)
+
+        case (.connecting, .disconnected(let host, let error)), (.loadingPlan, .disconnected(let host, let error)),
+             (.connecting, .refused(let host, let error)), (.loadingPlan, .refused(let host, let error)):
+            return fail(before: "\(host): \(error)", host: host)
+
+        case (.finished, _):
+            return []
+
+        default:
+            return [.show(ProgressLine(text: "unexpected \(event) in \(state)", level: "warning"))]
+        }
+    }
+
+    /// Called when a host has reported on the running step: waits for the rest, then moves on or stops.
+    private mutating func afterHostReported(index: Int, pending: Set<String>, failures: [String: String]) -> [RunAction] {
+        guard pending.isEmpty else {
+            state = .running(index: index, pending: pending, failures: failures)
+            return []
+        }
+        let step = steps[index]
+        if !failures.isEmpty {
+            let reason = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            return finish(passedPointOfNoReturn ? .failedAfterPointOfNoReturn : .failed, reason: "step \(step.id) failed on \(reason)")
+        }
+        completed.insert(step.id)
+        if step.isPointOfNoReturn { passedPointOfNoReturn = true }
+        return advance(from: index + 1)
+    }
+
+    /// Starts the first step at or after `index` not already completed, or finishes the run.
+    private mutating func advance(from index: Int) -> [RunAction] {
+        var next = index
+        while next < steps.count, completed.contains(steps[next].id) { next += 1 }
+        guard next < steps.count else { return finish(.done, reason: nil) }
+        let step = steps[next]
+        state = .running(index: next, pending: Set(step.hosts), failures: [:])
+        var actions: [RunAction] = []
+        if step.isPointOfNoReturn {
+            actions.append(.show(ProgressLine(stepID: step.id, text: "point of no return: \(step.id)", level: "warning")))
+        }
+        actions.append(.journal(JournalRecord(kind: "step.requested", step: step.id, message: step.hosts.joined(separator: ","))))
+        actions.append(.runStep(stepID: step.id, hosts: step.hosts))
+        return actions
+    }
+
+    private mutating func fail(before reason: String, host: String) -> [RunAction] {
+        finish(.failed, reason: reason)
+    }
+
+    private mutating func finish(_ outcome: RunOutcome, reason: String?) -> [RunAction] {
+        state = .finished(outcome)
+        return [
+            .journal(JournalRecord(kind: "run.finished", message: reason, outcome: outcome)),
+            .finish(outcome, reason: reason),
+        ]
+    }
+}
+
+private func format(_ value: Double) -> String {
+    value.rounded() == value ? String(Int(value)) : String(format: "%.1f", value)
+}
+
+private func seconds(_ ms: Int) -> String {
+    String(format: "%.2fs", Double(ms) / 1000)
+}

@@ -1,0 +1,103 @@
+import Foundation
+import NIOCore
+import UpshiftPlan
+import UpshiftWire
+
+/// Carries out the state machine's actions over the wire: connects to agents, ships the plan, runs steps,
+/// journals everything and shows progress.
+public final class RunRunner: @unchecked Sendable {
+    private let plan: Plan
+    private let bundle: PlanBundle
+    private let runID: String
+    private let journal: RunJournal
+    private let output: ProgressOutput
+
+    /// A runner for one run of `plan`, journaling to `journal` and showing progress on `output`.
+    public init(plan: Plan, bundle: PlanBundle, runID: String, journal: RunJournal, output: ProgressOutput) {
+        self.plan = plan
+        self.bundle = bundle
+        self.runID = runID
+        self.journal = journal
+        self.output = output
+    }
+
+    /// Runs the plan to its end; `completed` lists steps a resumed run skips.
+    public func run(completed: Set<String> = []) async throws -> (RunOutcome, String?) {
+        let steps = StepPlanner.steps(for: plan)
+        let hosts = plan.hosts.map(\.name)
+        var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed)
+        let (events, continuation) = AsyncStream<RunEvent>.makeStream()
+        let links = AgentLinks()
+        var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            continuation.yield(.start)
+            eventLoop: for await event in events {
+                for action in machine.handle(event) {
+                    switch action {
+                    case .connect(let host):
+                        guard let planHost = plan.hosts.first(where: { $0.name == host }) else { continue }
+                        group.addTask { await self.connect(planHost, links: links, events: continuation) }
+                    case .sendPlan(let host):
+                        await send(.loadPlan(bundle), to: host, links: links, events: continuation)
+                    case .runStep(let stepID, let stepHosts):
+                        for host in stepHosts {
+                            let request = StepRequest(runID: runID, stepID: stepID, host: host, planSHA256: bundle.sha256)
+                            await send(.runStep(request), to: host, links: links, events: continuation)
+                        }
+                    case .journal(let record):
+                        try journal.append(record)
+                    case .show(let line):
+                        output.show(line)
+                    case .finish(let result, let reason):
+                        outcome = (result, reason)
+                        await links.closeAll()
+                        continuation.finish()
+                        break eventLoop
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+        return outcome
+    }
+
+    private func send(_ message: CoordinatorMessage, to host: String, links: AgentLinks, events: AsyncStream<RunEvent>.Continuation) async {
+        do {
+            try await links.send(message, to: host)
+        } catch {
+            events.yield(.disconnected(host: host, error: "sending to the agent failed: \(error)"))
+        }
+    }
+
+    /// Holds one agent connection open for the run, turning what the agent says into run events.
+    private func connect(_ host: PlanHost, links: AgentLinks, events: AsyncStream<RunEvent>.Continuation) async {
+        var greeted = false
+        do {
+            let channel = try await WireClient.connect(host: host.agentHost, port: host.agentPort, agentName: host.name,
+                                                       tlsDirectory: plan.tls.dir)
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(.hello(CoordinatorHello(expectedAgent: host.name, bindirs: plan.bindirs)))
+                await links.register(host.name, outbound)
+                for try await message in inbound {
+                    switch message {
+                    case .hello(let hello):
+                        greeted = true
+                        events.yield(.connected(host: host.name, hello: hello))
+                    case .planLoaded(let sha):
+                        events.yield(.planLoaded(host: host.name, sha256: sha))
+                    case .event(let event):
+                        events.yield(.step(event))
+                    case .refused(let reason):
+                        events.yield(.refused(host: host.name, reason: reason))
+                    }
+                }
+            }
+            events.yield(.disconnected(host: host.name, error: "the agent closed the connection"))
+        } catch {
+            let where_ = "\(host.agentHost):\(host.agentPort)"
+            events.yield(greeted ? .disconnected(host: host.name, error: "\(where_): \(error)")
+                                 : .connectFailed(host: host.name, error: "\(where_): \(error)"))
+        }
+    }
+}

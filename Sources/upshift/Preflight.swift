@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import UpshiftCoordinator
+import UpshiftPlan
+
+struct Preflight: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read-only checks on the real hosts through their agents. Changes nothing."
+    )
+
+    @Argument(help: "The plan file.")
+    var plan: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let loaded: LoadedPlan
+        do {
+            loaded = try PlanChecker.check(path: plan)
+        } catch let errors as PlanErrors {
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+        let checks = await FleetPreflight.run(plan: loaded.plan)
+        if output.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(checks), as: UTF8.self))
+        } else {
+            for check in checks {
+                let verdict = check.verdict.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
+                let host = check.host.padding(toLength: 10, withPad: " ", startingAt: 0)
+                let name = check.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                print("\(verdict) \(host) \(name) \(check.detail)" + (check.remedy.map { " — \($0)" } ?? ""))
+            }
+        }
+        if checks.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import UpshiftCoordinator
+import UpshiftPlan
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Execute the plan across the fleet, live; journal and report go into the run directory."
+    )
+
+    @Argument(help: "The plan file.")
+    var plan: String
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    @Flag(help: "Mark this run as a rehearsal (on the rehearsal fleet) whose timings predict the real one.")
+    var rehearsal = false
+
+    @Option(help: "Folder for the journal and report (default: runs/NAME-TIMESTAMP beside the plan).")
+    var runDir: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let loaded: LoadedPlan
+        do {
+            loaded = try PlanChecker.check(path: plan)
+        } catch let errors as PlanErrors {
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+        let directory = try RunDirectory.create(at: runDir ?? RunDirectory.defaultPath(planPath: loaded.path, planName: loaded.plan.name))
+        print(output.json ? #"{"run_dir":"\#(directory.path)"}"# : "run directory: \(directory.path)")
+        if !yes {
+            guard isatty(STDIN_FILENO) == 1 else {
+                printError("upshift run: standard input is not a terminal; pass --yes to run \(loaded.plan.name) unattended")
+                throw ExitCode(2)
+            }
+            print("Run \(loaded.plan.name) on \(loaded.plan.hosts.map(\.name).joined(separator: ", "))? [y/N] ", terminator: "")
+            fflush(stdout)
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                print("not run")
+                throw ExitCode(1)
+            }
+        }
+        let launcher = RunLauncher(loaded: loaded, runDirectory: directory, rehearsal: rehearsal)
+        let (outcome, reason) = try await launcher.run(output: ProgressOutput(json: output.json))
+        if !output.json {
+            print("result: \(outcome.rawValue)" + (reason.map { " — \($0)" } ?? ""))
+            print("journal: \(directory.journalPath)")
+        }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import UpshiftCoordinator
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show where a run stands, from its journal.")
+
+    @Argument(help: "The run directory `upshift run` printed.")
+    var run: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let summary = try RunDirectory(path: run).summary()
+        if output.json {
+            print(try ReportWriter.json(summary))
+            return
+        }
+        print("run \(summary.run) of \(summary.plan): \(summary.result)" + (summary.reason.map { " — \($0)" } ?? ""))
+        for step in summary.steps {
+            let duration = step.durationMS.map { String(format: " %.2fs", Double($0) / 1000) } ?? ""
+            print("  \(step.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.id) on \(step.host)\(duration)"
+                  + (step.error.map { ": \($0)" } ?? ""))
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import UpshiftPostgres
+import UpshiftTestSupport
+
+/// The built `upshift` and `upshift-agent`, found beside the test bundle.
+enum Executables {
+    static var buildDirectory: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("upshift").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }
+
+    static var upshift: String { buildDirectory + "/upshift" }
+    static var agent: String { buildDirectory + "/upshift-agent" }
+
+    /// Runs `upshift ARGS` as the current user; returns status and output.
+    static func runUpshift(_ arguments: [String], environment: [String: String]? = nil) throws -> ProgramResult {
+        try ProgramRunner.run(upshift, arguments, environment: environment)
+    }
+}
+
+/// An `upshift-agent` process run as the `postgres` user, from a copy of the binary that user can reach.
+final class AgentProcess {
+    let name: String
+    let port: Int
+    let stateDirectory: String
+    let logPath: String
+    /// The agent's own pid (the process we started may be `runuser`).
+    let pid: Int32
+    private let process: Process
+
+    init(name: String, tlsDirectory: String, scratch: ScratchDir) throws {
+        self.name = name
+        let binary = scratch.path + "/upshift-agent"
+        if !FileManager.default.fileExists(atPath: binary) {
+            try FileManager.default.copyItem(atPath: Executables.agent, toPath: binary)
+        }
+        stateDirectory = scratch.path + "/state-\(name)"
+        logPath = scratch.path + "/agent-\(name).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = try runAsPostgres(["/bin/mkdir", "-p", stateDirectory])
+        let process = Process()
+        let argv = [binary, "--listen", "127.0.0.1:0", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory]
+        if getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--"] + argv
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = Array(argv.dropFirst())
+        }
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        self.process = process
+        // The agent prints "upshift-agent NAME pid PID listening on HOST:PORT" once it is bound.
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !buffer.contains(0x0A) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty || Date() > deadline {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw AgentError("agent \(name) did not start: \(log)")
+            }
+            buffer.append(chunk)
+        }
+        let line = String(decoding: buffer, as: UTF8.self)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let pidIndex = words.firstIndex(of: "pid"), pidIndex + 1 < words.count, let pid = Int32(words[pidIndex + 1]),
+              let port = words.last?.split(separator: ":").last.flatMap({ Int($0) }) else {
+            throw AgentError("agent \(name) printed \(line)")
+        }
+        self.pid = pid
+        self.port = port
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// SIGTERM to the agent, then wait for its graceful shutdown.
+    func stop() {
+        guard process.isRunning else { return }
+        Foundation.kill(pid, SIGTERM)
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: the agent dies mid-work.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+struct AgentError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import UpshiftCoordinator
+
+struct JournalTests {
+    @Test func recordsSurviveAReadBackWithMillisecondsAndThePlanHash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try RunJournal(path: dir + "/journal.jsonl", runID: "r1", planSHA256: "cafe")
+        let when = Date(timeIntervalSince1970: 1_700_000_000.123)
+        try journal.append(JournalRecord(kind: "step.started", step: "seed", host: "db1", at: when))
+        try journal.append(JournalRecord(kind: "step.finished", step: "seed", host: "db1", durationMS: 42))
+        let records = try RunJournal.read(path: dir + "/journal.jsonl")
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { $0.plan == "cafe" && $0.run == "r1" })
+        #expect(abs(records[0].at!.timeIntervalSince1970 - 1_700_000_000.123) < 0.0005)
+        #expect(records[1].durationMS == 42)
+    }
+
+    @Test func aTornLastLineFromACrashIsIgnored() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("torn-\(UUID()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try RunJournal(path: path, runID: "r", planSHA256: "p")
+        try journal.append(JournalRecord(kind: "run.started"))
+        let handle = FileHandle(forWritingAtPath: path)!
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"kind":"step.sta"#.utf8))
+        try handle.close()
+        #expect(try RunJournal.read(path: path).map(\.kind) == ["run.started"])
+    }
+
+    @Test func theSummaryFoldsStepsPerHost() {
+        let records = [
+            JournalRecord(kind: "run.started"),
+            JournalRecord(kind: "step.requested", step: "a", message: "db1,db2"),
+            JournalRecord(kind: "step.started", step: "a", host: "db1"),
+            JournalRecord(kind: "step.finished", step: "a", host: "db1", durationMS: 10),
+            JournalRecord(kind: "step.started", step: "a", host: "db2"),
+        ]
+        let summary = RunSummary(planName: "p", records: records)
+        #expect(summary.result == "running")
+        #expect(summary.steps.map(\.status) == ["done", "running"])
+        #expect(summary.completedStepIDs.isEmpty)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import UpshiftCoordinator
+import UpshiftPlan
+import UpshiftWire
+
+/// The run logic, driven event by event: no sockets, no sleeps.
+struct RunStateMachineTests {
+    static let sha = String(repeating: "ab", count: 32)
+
+    static func step(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false) -> Step {
+        Step(id: id, hosts: hosts, action: .builtin(id), isPointOfNoReturn: pointOfNoReturn, downtime: .none)
+    }
+
+    static func hello(_ name: String) -> AgentHello {
+        AgentHello(agentName: name, hostname: "h-\(name)", postgres: [FoundPostgres(major: 15, version: "15.18", bindir: "/pg/15/bin")])
+    }
+
+    static func event(_ step: String, _ host: String, _ kind: StepEventKind) -> RunEvent {
+        .step(StepEvent(runID: "r1", stepID: step, host: host, at: Date(timeIntervalSince1970: 0), kind: kind))
+    }
+
+    /// A machine that has connected and loaded the plan everywhere, so its first step has been requested.
+    static func started(_ steps: [Step], hosts: [String] = ["db1", "db2"], completed: Set<String> = []) -> (RunStateMachine, [RunAction]) {
+        var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: sha, completed: completed)
+        _ = machine.handle(.start)
+        for host in hosts { _ = machine.handle(.connected(host: host, hello: hello(host))) }
+        var last: [RunAction] = []
+        for host in hosts { last = machine.handle(.planLoaded(host: host, sha256: sha)) }
+        return (machine, last)
+    }
+
+    static func requested(_ actions: [RunAction]) -> [String] {
+        actions.compactMap { if case .runStep(let id, _) = $0 { id } else { nil } }
+    }
+
+    static func outcome(_ actions: [RunAction]) -> RunOutcome? {
+        actions.compactMap { if case .finish(let outcome, _) = $0 { outcome } else { nil } }.first
+    }
+
+    @Test func connectsEverywhereThenShipsThePlanOnlyWhenAllAnswered() {
+        var machine = RunStateMachine(steps: [Self.step("a", ["db1"])], hosts: ["db1", "db2"], planSHA256: Self.sha)
+        let start = machine.handle(.start)
+        #expect(start.filter { if case .connect = $0 { true } else { false } }.count == 2)
+        let first = machine.handle(.connected(host: "db1", hello: Self.hello("db1")))
+        #expect(!first.contains { if case .sendPlan = $0 { true } else { false } })
+        let second = machine.handle(.connected(host: "db2", hello: Self.hello("db2")))
+        #expect(second.contains(.sendPlan(host: "db1")) && second.contains(.sendPlan(host: "db2")))
+    }
+
+    @Test func aStepOnSeveralHostsWaitsForAllOfThemBeforeTheNext() {
+        var (machine, first) = Self.started([Self.step("a", ["db1", "db2"]), Self.step("b", ["db1"])])
+        #expect(Self.requested(first) == ["a"])
+        #expect(Self.requested(machine.handle(Self.event("a", "db1", .finished(durationMS: 5)))) == [])
+        #expect(Self.requested(machine.handle(Self.event("a", "db2", .finished(durationMS: 7)))) == ["b"])
+        let end = machine.handle(Self.event("b", "db1", .finished(durationMS: 1)))
+        #expect(Self.outcome(end) == .done)
+        #expect(machine.isFinished)
+    }
+
+    @Test func aFailureBeforeThePointOfNoReturnIsExitOneAndStopsTheRun() {
+        var (machine, _) = Self.started([Self.step("a", ["db1", "db2"]), Self.step("b", ["db1"], pointOfNoReturn: true)])
+        _ = machine.handle(Self.event("a", "db1", .failed(error: "boom", durationMS: 3)))
+        let end = machine.handle(Self.event("a", "db2", .finished(durationMS: 3)))
+        #expect(Self.requested(end) == [])
+        #expect(Self.outcome(end) == .failed)
+        #expect(Self.outcome(end)?.exitCode == 1)
+        #expect(end.contains { if case .finish(_, let reason) = $0 { reason?.contains("db1: boom") ?? false } else { false } })
+    }
+
+    @Test func aFailureAfterThePointOfNoReturnIsExitThree() {
+        var (machine, _) = Self.started([Self.step("start", ["db1"], pointOfNoReturn: true), Self.step("after", ["db2"])])
+        #expect(Self.requested(machine.handle(Self.event("start", "db1", .finished(durationMS: 1)))) == ["after"])
+        let end = machine.handle(Self.event("after", "db2", .failed(error: "x", durationMS: 1)))
+        #expect(Self.outcome(end) == .failedAfterPointOfNoReturn)
+        #expect(Self.outcome(end)?.exitCode == 3)
+    }
+
+    @Test func aLostAgentFailsTheStepItWasRunning() {
+        var (machine, _) = Self.started([Self.step("a", ["db1", "db2"])])
+        _ = machine.handle(Self.event("a", "db1", .finished(durationMS: 1)))
+        let end = machine.handle(.disconnected(host: "db2", error: "connection reset"))
+        #expect(Self.outcome(end) == .failed)
+    }
+
+    @Test func completedStepsAreNotRunAgain() {
+        let (_, first) = Self.started([Self.step("a", ["db1"]), Self.step("b", ["db2"])], completed: ["a"])
+        #expect(Self.requested(first) == ["b"])
+    }
+
+    @Test func anAgentThatIsNotTheHostItShouldBeFailsTheRunBeforeAnythingRuns() {
+        var machine = RunStateMachine(steps: [Self.step("a", ["db1"])], hosts: ["db1"], planSHA256: Self.sha)
+        _ = machine.handle(.start)
+        let actions = machine.handle(.connected(host: "db1", hello: Self.hello("db9")))
+        #expect(Self.outcome(actions) == .failed)
+        #expect(Self.requested(actions) == [])
+    }
+
+    @Test func anAgentHoldingAnotherPlanFailsTheRun() {
+        var machine = RunStateMachine(steps: [Self.step("a", ["db1"])], hosts: ["db1"], planSHA256: Self.sha)
+        _ = machine.handle(.start)
+        _ = machine.handle(.connected(host: "db1", hello: Self.hello("db1")))
+        let actions = machine.handle(.planLoaded(host: "db1", sha256: "ff"))
+        #expect(Self.outcome(actions) == .failed)
+    }
+
+    @Test func everyStepEventIsJournaledBeforeTheRunMovesOn() {
+        var (machine, first) = Self.started([Self.step("a", ["db1"])], hosts: ["db1"])
+        #expect(first.contains { if case .journal(let r) = $0 { r.kind == "step.requested" } else { false } })
+        let progress = machine.handle(Self.event("a", "db1", .progress(done: 5, total: 10, unit: "rows")))
+        #expect(progress.contains { if case .journal(let r) = $0 { r.kind == "step.progress" && r.done == 5 } else { false } })
+        let end = machine.handle(Self.event("a", "db1", .finished(durationMS: 9)))
+        let kinds = end.compactMap { if case .journal(let r) = $0 { r.kind } else { nil } }
+        #expect(kinds == ["step.finished", "run.finished"])
+    }
+}

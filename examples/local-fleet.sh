@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A local fleet on this machine, run by Upshift live: a PostgreSQL 15 primary loaded with the pagila sample
+# database, a streaming standby made from it with pg_basebackup, one upshift-agent per host on loopback
+# over mutual TLS, and a plan run against them with `upshift run`.
+#
+#   examples/local-fleet.sh [up|run|down]      (default: up, then run)
+#
+# Everything lives under $FLEET (default /tmp/upshift-fleet), owned by the postgres user.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+FLEET="${FLEET:-/tmp/upshift-fleet}"
+PG_ROOT="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
+OLD="$PG_ROOT/15/bin"
+PAGILA="${PAGILA:-$here/../shared/testdata/pagila}"
+BUILD="${BUILD:-$here/.build/debug}"
+PRIMARY_PORT=54315 STANDBY_PORT=54316 AGENT1=7711 AGENT2=7712
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+down() {
+  for pidfile in "$FLEET"/agent-*.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  for d in "$FLEET"/db1/15 "$FLEET"/db2/15 "$FLEET"/db1/17 "$FLEET"/db2/17; do
+    [ -f "$d/postmaster.pid" ] && as_pg "$OLD/pg_ctl" -D "$d" -m fast stop >/dev/null 2>&1 || true
+  done
+  rm -rf "$FLEET"
+}
+
+up() {
+  [ -x "$OLD/postgres" ] || { echo "no PostgreSQL 15 at $OLD: run scripts/bootstrap.sh as root" >&2; exit 1; }
+  [ -x "$BUILD/upshift" ] || (cd "$here" && swift build)
+  down
+  mkdir -p "$FLEET" && chown postgres:postgres "$FLEET" 2>/dev/null || true
+  as_pg mkdir -p "$FLEET/db1" "$FLEET/db2" "$FLEET/sock" "$FLEET/bin"
+  cp "$BUILD/upshift-agent" "$FLEET/bin/" && chmod 755 "$FLEET/bin/upshift-agent"
+
+  say "primary db1: PostgreSQL 15 on port $PRIMARY_PORT, pagila loaded"
+  as_pg "$OLD/initdb" -D "$FLEET/db1/15" -U postgres --encoding UTF8 --locale C.UTF-8 --no-sync >/dev/null
+  cat >> "$FLEET/db1/15/postgresql.conf" <<CONF
+port = $PRIMARY_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$FLEET/sock'
+wal_level = replica
+max_wal_senders = 10
+hot_standby = on
+CONF
+  echo "host replication postgres 127.0.0.1/32 trust" >> "$FLEET/db1/15/pg_hba.conf"
+  as_pg "$OLD/pg_ctl" -D "$FLEET/db1/15" -l "$FLEET/db1/15.log" -w start >/dev/null
+  as_pg "$OLD/psql" -h "$FLEET/sock" -p $PRIMARY_PORT -U postgres -qc "create database pagila"
+  as_pg "$OLD/psql" -h "$FLEET/sock" -p $PRIMARY_PORT -U postgres -d pagila -q -v ON_ERROR_STOP=1 \
+    -f "$PAGILA/pagila-schema.sql" -f "$PAGILA/pagila-data.sql" >/dev/null
+
+  say "standby db2: pg_basebackup of db1, streaming, on port $STANDBY_PORT"
+  as_pg "$OLD/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$FLEET/db2/15" -R -X stream >/dev/null
+  sed -i "s/^port = $PRIMARY_PORT/port = $STANDBY_PORT/" "$FLEET/db2/15/postgresql.conf"
+  as_pg "$OLD/pg_ctl" -D "$FLEET/db2/15" -l "$FLEET/db2/15.log" -w start >/dev/null
+
+  say "certificates and agents (mutual TLS on 127.0.0.1:$AGENT1 and :$AGENT2)"
+  "$BUILD/upshift" certs init "$FLEET/tls" --agent db1=127.0.0.1 --agent db2=127.0.0.1
+  chown -R postgres:postgres "$FLEET/tls/agents" 2>/dev/null || true
+  for n in 1 2; do
+    port_var="AGENT$n"
+    as_pg "$FLEET/bin/upshift-agent" --listen "127.0.0.1:${!port_var}" --tls-dir "$FLEET/tls/agents/db$n" \
+      --state-dir "$FLEET/db$n/agent-state" >"$FLEET/agent-db$n.out" 2>"$FLEET/agent-db$n.log" &
+    echo $! > "$FLEET/agent-db$n.pid"
+  done
+  for n in 1 2; do
+    for _ in $(seq 50); do grep -q listening "$FLEET/agent-db$n.out" 2>/dev/null && break; sleep 0.1; done
+    cat "$FLEET/agent-db$n.out"
+  done
+
+  mkdir -p "$FLEET/plan/Hooks"
+  cp "$here/Hooks/row_counts.lua" "$here/Hooks/notify.lua" "$FLEET/plan/Hooks/"
+  sed -e "s|@FLEET@|$FLEET|g" -e "s|@AGENT1@|$AGENT1|; s|@AGENT2@|$AGENT2|" \
+      -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|; s|@STANDBY_PORT@|$STANDBY_PORT|" \
+      "$here/examples/fleet-runbook.yaml.in" > "$FLEET/plan/plan.yaml"
+  ln -sfn "$FLEET/tls" "$FLEET/plan/tls"
+}
+
+run() {
+  say "upshift check / plan / preflight / run"
+  "$BUILD/upshift" check "$FLEET/plan/plan.yaml"
+  "$BUILD/upshift" plan "$FLEET/plan/plan.yaml"
+  "$BUILD/upshift" preflight "$FLEET/plan/plan.yaml" || true
+  "$BUILD/upshift" run "$FLEET/plan/plan.yaml" --yes --run-dir "$FLEET/runs/demo"
+  say "report"
+  "$BUILD/upshift" report "$FLEET/runs/demo" --format md
+}
+
+case "${1:-all}" in
+  up) up ;;
+  run) run ;;
+  down) down ;;
+  all) up; run ;;
+  *) echo "usage: $0 [up|run|down]" >&2; exit 2 ;;
+esac
