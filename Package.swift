@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "UpshiftWire", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -61,7 +62,11 @@ let package = Package(
 
         .testTarget(name: "UpshiftPlanTests", dependencies: ["UpshiftPlan"]),
         .testTarget(name: "UpshiftWireTests", dependencies: [
-            "UpshiftWire", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "UpshiftWire",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
         .testTarget(name: "UpshiftPostgresTests", dependencies: ["UpshiftPostgres", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua"]),

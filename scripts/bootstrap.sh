@@ -46,11 +46,13 @@ mkdir -p "$PG_ROOT"
 work="$(mktemp -d)"; chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$PG_ROOT/15/bin/postgres" ]; then
-  log "PostgreSQL $PG15_DEB_VERSION from its Debian package"
-  (cd "$work" && apt-get download -q "postgresql-15=$PG15_DEB_VERSION")
+if [ ! -x "$PG_ROOT/15/bin/postgres" ] || [ ! -x "$PG_ROOT/15/bin/pg_basebackup" ]; then
+  log "PostgreSQL $PG15_DEB_VERSION from its Debian packages (server and client programs)"
+  (cd "$work" && apt-get download -q -o APT::Sandbox::User=root "postgresql-15=$PG15_DEB_VERSION" "postgresql-client-15=$PG15_DEB_VERSION")
   rm -rf "$PG_ROOT/15.18-deb" && mkdir -p "$PG_ROOT/15.18-deb"
-  dpkg-deb -x "$work"/postgresql-15_*.deb "$PG_ROOT/15.18-deb"
+  for deb in "$work"/postgresql-15_*.deb "$work"/postgresql-client-15_*.deb; do
+    dpkg-deb -x "$deb" "$PG_ROOT/15.18-deb"
+  done
   ln -sfn "$PG_ROOT/15.18-deb/usr/lib/postgresql/15" "$PG_ROOT/15"
 fi
 

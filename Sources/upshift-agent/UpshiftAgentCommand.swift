@@ -44,7 +44,7 @@ struct UpshiftAgentCommand: AsyncParsableCommand {
         let colon = listen.lastIndex(of: ":")!
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let port = Int(listen[listen.index(after: colon)...])!
-        let agentName = try name ?? AgentIdentity.name(tlsDirectory: tlsDir)
+        let agentName = try name ?? WireServer.agentName(tlsDirectory: tlsDir)
         let configuration = AgentConfiguration(name: agentName, listenHost: host, listenPort: port,
                                                tlsDirectory: tlsDir, stateDirectory: stateDir)
         let service = AgentService(configuration: configuration, logger: logger) { port in

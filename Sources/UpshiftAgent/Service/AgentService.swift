@@ -27,36 +27,29 @@ public struct AgentService: Service {
         let configuration = self.configuration
         let logger = self.logger
         try await withGracefulShutdownHandler {
-            try await server.serve(onConnectionError: { error in
-                logger.warning("connection refused or failed", metadata: ["error": "\(error)"])
-            }) { channel in
-                await AgentService.serveConnection(channel, configuration: configuration, journal: journal, logger: logger)
+            try await server.serve(onConnectionError: { remote, error in
+                logger.warning("connection refused or failed", metadata: ["peer": "\(remote.map { "\($0)" } ?? "?")", "error": "\(error)"])
+            }) { connection in
+                try await AgentService.serve(connection, configuration: configuration, journal: journal, logger: logger)
             }
         } onGracefulShutdown: {
             logger.info("shutting down")
-            server.close()
+            server.channel.channel.close(promise: nil)
         }
     }
 
-    /// Serves one coordinator connection; never throws, so one bad connection cannot stop the agent.
-    static func serveConnection(_ channel: NIOAsyncChannel<CoordinatorMessage, AgentMessage>, configuration: AgentConfiguration,
-                                journal: AgentJournal, logger: Logger) async {
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                let (outgoing, continuation) = AsyncStream<AgentMessage>.makeStream()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await message in outgoing { try await outbound.write(message) }
-                    }
-                    let session = AgentSession(configuration: configuration, journal: journal, logger: logger) { continuation.yield($0) }
-                    defer { continuation.finish() }
-                    for try await message in inbound {
-                        session.receive(message)
-                    }
-                }
+    /// Serves one coordinator connection until it ends; `WireServer.serve` keeps one failure from reaching the others.
+    static func serve(_ connection: WireConnection, configuration: AgentConfiguration, journal: AgentJournal, logger: Logger) async throws {
+        let (outgoing, continuation) = AsyncStream<AgentMessage>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in outgoing { try await connection.outbound.write(message) }
             }
-        } catch {
-            logger.warning("connection ended with an error", metadata: ["error": "\(error)"])
+            let session = AgentSession(configuration: configuration, journal: journal, logger: logger) { continuation.yield($0) }
+            defer { continuation.finish() }
+            for try await message in connection.inbound {
+                session.receive(message)
+            }
         }
     }
 }
