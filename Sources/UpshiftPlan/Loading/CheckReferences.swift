@@ -1,0 +1,35 @@
+import Yams
+
+extension PlanDecoder {
+    /// Hook `at:` against the strategy's step ids, and every `on:` against roles, clusters and host names.
+    func checkReferences(in plan: inout Plan) {
+        let ids = StepPlanner.strategyStepIDs(plan.strategy, plan: plan)
+        for draft in hookDrafts {
+            let id = draft.spec.at.stepID
+            if !ids.contains(id) {
+                let close = Suggestions.close(to: id, in: ids)
+                let hint = close.isEmpty ? "its steps are: \(ids.joined(separator: ", "))"
+                    : "did you mean \(Suggestions.quotedList(close))?"
+                context.error(at: draft.atNode,
+                              "'at' names step '\(id)', which this \(plan.strategy.rawValue) plan does not have; \(hint)")
+            }
+            if let on = draft.spec.on { checkOn(on, node: draft.onNode, plan: plan) }
+        }
+        for draft in stepDrafts {
+            if let on = draft.spec.on { checkOn(on, node: draft.onNode, plan: plan) }
+        }
+    }
+
+    private func checkOn(_ on: String, node: Node?, plan: Plan) {
+        guard let hosts = plan.hosts(matching: on) else {
+            let words = plan.onKeywords
+            let hint = Suggestions.didYouMean(on, in: words + plan.hosts.map(\.name))
+            context.error(at: node,
+                          "'on' names neither a role (\(words.joined(separator: ", "))) nor a host: '\(on)'\(hint)")
+            return
+        }
+        if hosts.isEmpty {
+            context.error(at: node, "'on: \(on)' matches no host in this plan")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Yams
+
+extension PlanDecoder {
+    static let inplaceOptionKeys = ["transfer", "standbys", "statistics"]
+    static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
+
+    /// `options:`; every knob has a default, knobs of the other strategy are refused.
+    func decodeOptions(_ top: MappingReader, strategy: Strategy?, postgres: PostgresVersions?) -> PlanOptions {
+        var options = PlanOptions()
+        guard let node = top.node("options"),
+              let m = MappingReader(node, key: "options", what: "options", context: context) else { return options }
+        m.rejectUnknownKeys(allowed: ["jobs"] + Self.inplaceOptionKeys + Self.logicalOptionKeys)
+        if strategy == .inplace {
+            Self.logicalOptionKeys.forEach { m.rejectKey($0, because: "applies only to strategy logical") }
+        } else if strategy == .logical {
+            Self.inplaceOptionKeys.forEach { m.rejectKey($0, because: "applies only to strategy inplace") }
+        }
+        if let jobs = m.int("jobs", in: 1...Int.max) { options.jobs = jobs }
+        if let transfer: TransferMode = m.choice("transfer") {
+            options.transfer = transfer
+            if transfer == .swap, let to = postgres?.to.version, to < 18 {
+                context.error(at: m.node("transfer"), "transfer 'swap' needs PostgreSQL 18 or newer; to.version is \(to)")
+            }
+        }
+        if let standbys: StandbyMethod = m.choice("standbys") { options.standbys = standbys }
+        if let statistics = m.string("statistics") {
+            if PlanOptions.statisticsModes.contains(statistics) {
+                options.statistics = statistics
+            } else {
+                context.error(at: m.node("statistics"), "invalid statistics '\(statistics)'; expected one of: "
+                              + PlanOptions.statisticsModes.joined(separator: ", "))
+            }
+        }
+        if let lag = m.string("lag_threshold") {
+            if PlanOptions.parseSize(lag) != nil {
+                options.lagThreshold = lag
+            } else {
+                context.error(at: m.node("lag_threshold"), "'lag_threshold' expects a size like 1MB or 512kB, got '\(lag)'")
+            }
+        }
+        options.sequenceMargin = m.int("sequence_margin", in: 0...Int.max)
+        if let reverse = m.bool("reverse_replication") { options.reverseReplication = reverse }
+        if let timeout = m.int("catch_up_timeout_s", in: 1...Int.max) { options.catchUpTimeoutS = timeout }
+        return options
+    }
+
+    /// `probe:`; on by default.
+    func decodeProbe(_ top: MappingReader) -> ProbeSettings {
+        var probe = ProbeSettings()
+        guard let node = top.node("probe"),
+              let m = MappingReader(node, key: "probe", what: "probe", context: context) else { return probe }
+        m.rejectUnknownKeys(allowed: ["enabled", "write", "read", "interval_ms"])
+        if let enabled = m.bool("enabled") { probe.enabled = enabled }
+        probe.write = m.string("write")
+        probe.read = m.string("read")
+        if let interval = m.int("interval_ms", in: 1...Int.max) { probe.intervalMS = interval }
+        return probe
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Strategy knobs, defaults filled in.
+public struct PlanOptions: Sendable, Equatable {
+    /// pg_upgrade transfer mode.
+    public var transfer: TransferMode = .link
+    /// Parallel jobs for pg_upgrade, pg_dump/restore and vacuumdb.
+    public var jobs: Int = 2
+    /// How upgraded standbys get the new version.
+    public var standbys: StandbyMethod = .rsync
+    /// How planner statistics are rebuilt after the upgrade (one of `PlanOptions.statisticsModes`).
+    public var statistics: String = "analyze-in-stages"
+    /// `logical`: replication lag under which writes may be fenced, as written (e.g. `1MB`).
+    public var lagThreshold: String?
+    /// `logical`: added to every sequence's value on the target at the switch.
+    public var sequenceMargin: Int?
+    /// `logical`: after the switch, replicate the new cluster back to the old one (the rollback route).
+    public var reverseReplication: Bool = false
+    /// `logical`: how long catch-up may take before the step fails, in seconds.
+    public var catchUpTimeoutS: Int = 3600
+
+    /// The accepted values of `statistics`.
+    public static let statisticsModes = ["analyze-in-stages", "analyze", "none"]
+
+    /// `lagThreshold` in bytes (PostgreSQL size units: B, kB, MB, GB, TB; 1024-based).
+    public var lagThresholdBytes: Int64? { lagThreshold.flatMap(PlanOptions.parseSize) }
+
+    /// Parses `123`, `64kB`, `1MB`, `2 GB` into bytes; nil when malformed.
+    static func parseSize(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let value = Int64(digits) else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let factors: [String: Int64] = ["": 1, "B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40]
+        guard let factor = factors[unit] else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : product
+    }
+}
+
+/// pg_upgrade's file transfer mode.
+public enum TransferMode: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Hard links (`--link`): fastest, the old cluster is unusable once the new one starts.
+    case link
+    /// Reflinks (`--clone`).
+    case clone
+    /// Full copy (`--copy`).
+    case copy
+    /// Move directories (`--swap`, PostgreSQL 18+).
+    case swap
+}
+
+/// How upgraded standbys get the new version.
+public enum StandbyMethod: String, Sendable, Equatable, CaseIterable, Codable {
+    /// The documented rsync hard-link sync while everything is stopped.
+    case rsync
+    /// Rebuilt from the new primary with pg_basebackup after it starts.
+    case basebackup
+}
+
+/// The availability probe run during the upgrade.
+public struct ProbeSettings: Sendable, Equatable {
+    /// Whether the probe runs at all.
+    public var enabled: Bool = true
+    /// Conninfo the probe writes through; nil means the primary's address.
+    public var write: String?
+    /// Conninfo the probe reads through; nil means the first upgraded standby.
+    public var read: String?
+    /// Milliseconds between probes.
+    public var intervalMS: Int = 50
+}

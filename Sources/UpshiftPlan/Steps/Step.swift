@@ -1,0 +1,47 @@
+/// One expanded step: what runs, where, and what it means for the run.
+public struct Step: Sendable, Equatable {
+    /// The id `upshift plan` prints (`pg-upgrade`, `before:stop-primary/pgbouncer`, a custom step's id).
+    public var id: String
+    /// Plan host names the step runs on, in plan order.
+    public var hosts: [String]
+    /// What the step does.
+    public var action: StepAction
+    /// After this step succeeds the old cluster can no longer be rolled back to automatically.
+    public var isPointOfNoReturn: Bool
+    /// The downtime boundary this step starts, if any.
+    public var downtime: DowntimeMark
+
+    /// Creates a step.
+    public init(id: String, hosts: [String], action: StepAction, isPointOfNoReturn: Bool = false,
+                downtime: DowntimeMark = .none) {
+        self.id = id
+        self.hosts = hosts
+        self.action = action
+        self.isPointOfNoReturn = isPointOfNoReturn
+        self.downtime = downtime
+    }
+}
+
+/// What a step does.
+public enum StepAction: Sendable, Equatable {
+    /// A strategy step the agent knows how to run, by its step id.
+    case builtin(String)
+    /// A Lua hook file (`run:` as written) with its `with:` table.
+    case hook(run: String, with: JSONValue)
+    /// SQL text run against `old`, `new`, `source`, `target` or a conninfo.
+    case sql(target: String, query: String)
+}
+
+/// Downtime boundaries. When a plan has no read marks, reads stop and resume with writes.
+public enum DowntimeMark: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Not a boundary.
+    case none
+    /// First step of the write-downtime window.
+    case writesStop = "writes-stop"
+    /// First step after the write-downtime window.
+    case writesResume = "writes-resume"
+    /// First step of the read-downtime window.
+    case readsStop = "reads-stop"
+    /// First step after the read-downtime window.
+    case readsResume = "reads-resume"
+}

@@ -1,0 +1,61 @@
+/// Expands a plan into its ordered steps (pure: no I/O).
+public enum StepPlanner {
+    /// Every step of the plan in run order: the strategy's steps with the hooks inserted around them.
+    public static func steps(for plan: Plan) -> [Step] {
+        let base = strategySteps(plan.strategy, plan: plan)
+        let names = hookNames(plan.hooks)
+        var result: [Step] = []
+        for step in base {
+            for (hook, name) in zip(plan.hooks, names) where hook.at == HookPoint(timing: .before, stepID: step.id) {
+                result.append(hookStep(hook, name: name, attachedTo: step, plan: plan))
+            }
+            result.append(step)
+            for (hook, name) in zip(plan.hooks, names) where hook.at == HookPoint(timing: .after, stepID: step.id) {
+                result.append(hookStep(hook, name: name, attachedTo: step, plan: plan))
+            }
+        }
+        return result
+    }
+
+    /// The step ids `strategy` gives this plan (steps without hosts left out): what hook `at:` may name.
+    public static func strategyStepIDs(_ strategy: Strategy, plan: Plan) -> [String] {
+        strategySteps(strategy, plan: plan).map(\.id)
+    }
+
+    static func strategySteps(_ strategy: Strategy, plan: Plan) -> [Step] {
+        let steps: [Step]
+        switch strategy {
+        case .inplace: steps = inplaceSteps(plan)
+        case .logical: steps = logicalSteps(plan)
+        case .custom: steps = customSteps(plan)
+        }
+        return steps.filter { !$0.hosts.isEmpty }
+    }
+
+    private static func hookStep(_ hook: HookSpec, name: String, attachedTo step: Step, plan: Plan) -> Step {
+        let hosts = hook.on.flatMap { plan.hosts(matching: $0) } ?? step.hosts
+        return Step(id: "\(hook.at.timing.rawValue):\(step.id)/\(name)", hosts: hosts,
+                    action: .hook(run: hook.run, with: hook.with))
+    }
+
+    /// The hook file's base name without extension; `-2`, `-3`… when several hooks share one.
+    static func hookNames(_ hooks: [HookSpec]) -> [String] {
+        var seen: [String: Int] = [:]
+        return hooks.map { hook in
+            let file = hook.run.split(separator: "/").last.map(String.init) ?? hook.run
+            let base = file.contains(".") && !file.hasPrefix(".") ? String(file[..<file.lastIndex(of: ".")!]) : file
+            seen[base, default: 0] += 1
+            return seen[base]! == 1 ? base : "\(base)-\(seen[base]!)"
+        }
+    }
+
+    private static func customSteps(_ plan: Plan) -> [Step] {
+        plan.steps.map { spec in
+            let hosts = spec.on.flatMap { plan.hosts(matching: $0) } ?? plan.hosts.map(\.name)
+            let action: StepAction = spec.sql.map { .sql(target: spec.target ?? "old", query: $0) }
+                ?? .hook(run: spec.run ?? "", with: spec.with)
+            return Step(id: spec.id, hosts: hosts, action: action, isPointOfNoReturn: spec.pointOfNoReturn,
+                        downtime: spec.downtime)
+        }
+    }
+}

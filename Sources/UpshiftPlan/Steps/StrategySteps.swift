@@ -1,0 +1,55 @@
+extension StepPlanner {
+    /// pg_upgrade in place. Standbys are stopped only after the primary so they hold its last WAL, and a
+    /// keep_old standby is detached only then, for the same reason: it is the rollback target.
+    static func inplaceSteps(_ plan: Plan) -> [Step] {
+        let all = plan.hostNames { _ in true }
+        let primary = plan.hostNames { $0.role == .primary }
+        let upgradedStandbys = plan.hostNames { $0.role == .standby && !$0.keepOld }
+        let keptOld = plan.hostNames { $0.role == .standby && $0.keepOld }
+        let upgraded = plan.hostNames { !$0.keepOld }
+        let rsync = plan.options.standbys == .rsync
+
+        var steps = [
+            builtin("preflight", all),
+            builtin("init-new", primary),
+            builtin("stop-primary", primary, downtime: .writesStop),
+            builtin("detach-keep-old", keptOld),
+            builtin("stop-standbys", upgradedStandbys, downtime: .readsStop),
+            builtin("pg-upgrade", primary),
+        ]
+        if rsync { steps.append(builtin("sync-standbys", upgradedStandbys)) }
+        steps.append(builtin("start-primary", primary, pointOfNoReturn: true, downtime: .writesResume))
+        if !rsync { steps.append(builtin("basebackup-standbys", upgradedStandbys)) }
+        steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
+        if plan.options.statistics != "none" { steps.append(builtin("statistics", primary)) }
+        steps.append(builtin("verify", upgraded))
+        return steps
+    }
+
+    /// Blue/green over logical replication. Target-side work runs on the target primary's agent, which reaches
+    /// the source over libpq; fencing (and reverse replication) act on the source primary.
+    static func logicalSteps(_ plan: Plan) -> [Step] {
+        let all = plan.hostNames { _ in true }
+        let source = plan.hostNames { $0.cluster == .source && $0.role == .primary }
+        let target = plan.hostNames { $0.cluster == .target && $0.role == .primary }
+        let primaries = plan.hostNames { $0.role == .primary }
+
+        var steps = [
+            builtin("preflight", all),
+            builtin("schema", target),
+            builtin("data", target),
+            builtin("catch-up", target),
+            builtin("fence-writes", source, downtime: .writesStop),
+            builtin("sequences", target),
+            builtin("switch", target, pointOfNoReturn: true, downtime: .writesResume),
+        ]
+        if plan.options.reverseReplication { steps.append(builtin("reverse-replication", source)) }
+        steps.append(builtin("verify", primaries))
+        return steps
+    }
+
+    private static func builtin(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false,
+                                downtime: DowntimeMark = .none) -> Step {
+        Step(id: id, hosts: hosts, action: .builtin(id), isPointOfNoReturn: pointOfNoReturn, downtime: downtime)
+    }
+}

@@ -1,0 +1,100 @@
+import Testing
+@testable import UpshiftPlan
+
+/// How strategies expand into steps for plans other than DESIGN.md's examples.
+@Suite struct StepPlannerTests {
+    private func steps(_ yaml: String) throws -> [Step] {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        return StepPlanner.steps(for: try fixture.load(yaml).plan)
+    }
+
+    private func summary(_ steps: [Step]) -> [String] {
+        steps.map { "\($0.id) \($0.hosts.joined(separator: ","))" }
+    }
+
+    @Test func basebackupStandbysAreRebuiltAfterThePrimaryStarts() throws {
+        let result = try steps(basePlan + "options:\n  standbys: basebackup\n")
+        #expect(summary(result) == [
+            "preflight db1,db2", "init-new db1", "stop-primary db1", "stop-standbys db2", "pg-upgrade db1",
+            "start-primary db1", "basebackup-standbys db2", "start-standbys db2", "statistics db1", "verify db1,db2",
+        ])
+        #expect(result.first { $0.isPointOfNoReturn }?.id == "start-primary")
+    }
+
+    @Test func aLonePrimaryHasNoStandbyStepsAndNoReadMarks() throws {
+        let alone = baseHeader + """
+        hosts:
+          - { name: solo, agent: "[::1]:7710", role: primary, pgdata: /d/15, new_pgdata: /d/17 }
+        options: { statistics: none, transfer: copy }
+
+        """
+        let result = try steps(alone)
+        #expect(summary(result) == [
+            "preflight solo", "init-new solo", "stop-primary solo", "pg-upgrade solo", "start-primary solo", "verify solo",
+        ])
+        #expect(marks(result) == ["stop-primary": .writesStop, "start-primary": .writesResume])
+    }
+
+    @Test func hooksGetUniqueNamesAndTheirOwnHosts() throws {
+        let yaml = basePlan + """
+        hooks:
+          - { at: before:stop-primary, run: Hooks/notify.lua }
+          - { at: before:stop-primary, run: hooks/check.lua, on: standby }
+          - { at: after:stop-primary, run: Hooks/notify.lua, on: db2 }
+          - { at: before:verify, run: hooks/check.lua, with: { n: 1 } }
+
+        """
+        let result = try steps(yaml)
+        let hookSteps = result.filter { $0.id.contains("/") }
+        #expect(summary(hookSteps) == [
+            "before:stop-primary/notify db1",
+            "before:stop-primary/check db2",
+            "after:stop-primary/notify-2 db2",
+            "before:verify/check-2 db1,db2",
+        ])
+        let ids = result.map(\.id)
+        #expect(ids.firstIndex(of: "before:stop-primary/check")! + 1 == ids.firstIndex(of: "stop-primary"))
+        #expect(ids.firstIndex(of: "after:stop-primary/notify-2")! - 1 == ids.firstIndex(of: "stop-primary"))
+        #expect(hookSteps[3].action == .hook(run: "hooks/check.lua", with: .object(["n": .int(1)])))
+    }
+
+    @Test func logicalWithoutReverseReplicationEndsWithVerify() throws {
+        // Without reverse replication and without the hooks section (everything from `hooks:` on).
+        let yaml = DesignExamples.logical.editing("  reverse_replication: true\n", "")
+            .components(separatedBy: "hooks:\n")[0]
+        #expect(summary(try steps(yaml)) == [
+            "preflight old1,new1", "schema new1", "data new1", "catch-up new1", "fence-writes old1", "sequences new1",
+            "switch new1", "verify old1,new1",
+        ])
+    }
+
+    @Test func customStepsRunInPlanOrderOnTheirHosts() throws {
+        let yaml = baseCustom + """
+        steps:
+          - { id: pause, run: hooks/check.lua, on: primary, with: { seconds: 2 } }
+          - { id: mark, sql: "insert into t values (1)", target: new, point_of_no_return: true, downtime: writes-stop }
+          - { id: report, sql: select 1, on: b }
+        hooks:
+          - { at: after:pause, run: Hooks/notify.lua }
+
+        """
+        let result = try steps(yaml)
+        #expect(summary(result) == ["pause a", "after:pause/notify a", "mark a,b", "report b"])
+        #expect(result[0].action == .hook(run: "hooks/check.lua", with: .object(["seconds": .int(2)])))
+        #expect(result[2].action == .sql(target: "new", query: "insert into t values (1)"))
+        #expect(result[3].action == .sql(target: "old", query: "select 1"))
+        #expect(result[2].isPointOfNoReturn && result[2].downtime == .writesStop)
+        #expect(result.filter(\.isPointOfNoReturn).count == 1)
+    }
+
+    @Test func strategyStepIDsAreWhatHooksMayName() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let plan = try fixture.load(DesignExamples.inplace).plan
+        #expect(StepPlanner.strategyStepIDs(.inplace, plan: plan) == [
+            "preflight", "init-new", "stop-primary", "detach-keep-old", "stop-standbys", "pg-upgrade", "sync-standbys",
+            "start-primary", "start-standbys", "statistics", "verify",
+        ])
+    }
+}
