@@ -50,9 +50,7 @@ final class AgentSession {
         }
         do {
             let plan = try PlanLoader.parse(text: bundle.planText, path: bundle.planPath, environment: bundle.variables) { path in
-                guard let source = bundle.hookSource(forPath: path) else {
-                    throw AgentError("hook \(path) is not in the plan bundle")
-                }
+                guard let source = bundle.hookSource(forPath: path) else { throw HookFileNotFound(path: path) }
                 return source
             }
             try save(bundle)

@@ -8,8 +8,8 @@ public enum PlanChecker {
     public static func check(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedPlan {
         let loaded = try PlanLoader.load(path: path, environment: environment)
         var diagnostics: [PlanDiagnostic] = []
-        for (run, position) in hookReferences(loaded.plan) {
-            guard let source = loaded.hookSources[run] else { continue }
+        for (run, source) in loaded.hookSources.sorted(by: { $0.key < $1.key }) {
+            let position = loaded.hookReferences[run] ?? PlanPosition(line: 1, column: 1)
             do {
                 try LuaSandbox.compileCheck(source: source, chunkName: run)
             } catch {
@@ -17,22 +17,7 @@ public enum PlanChecker {
                                                   message: "hook \(run) does not compile: \(error)"))
             }
         }
-        if !diagnostics.isEmpty { throw PlanErrors(diagnostics: diagnostics) }
+        if !diagnostics.isEmpty { throw PlanErrors(diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
         return loaded
-    }
-
-    /// Each distinct hook file the plan runs, with where the plan names it first.
-    static func hookReferences(_ plan: Plan) -> [(String, (line: Int, column: Int))] {
-        var seen = Set<String>()
-        var references: [(String, (line: Int, column: Int))] = []
-        for hook in plan.hooks where seen.insert(hook.run).inserted {
-            references.append((hook.run, (hook.line, hook.column)))
-        }
-        for step in plan.steps {
-            if let run = step.run, seen.insert(run).inserted {
-                references.append((run, (step.line, step.column)))
-            }
-        }
-        return references
     }
 }

@@ -54,6 +54,7 @@ extension PlanDecoder {
         if hookSources[run] == nil {
             do {
                 hookSources[run] = try readHookFile(run)
+                hookReferences[run] = node.position.map { PlanPosition(line: $0.line, column: $0.column) }
             } catch is HookFileNotFound {
                 context.error(at: node, "hook file '\(run)' does not exist (looked for \(path))")
                 return nil

@@ -5,6 +5,7 @@ final class PlanDecoder {
     let context: LoadContext
     let readHookFile: (String) throws -> String
     var hookSources: [String: String] = [:]
+    var hookReferences: [String: PlanPosition] = [:]
     var hostDrafts: [HostDraft] = []
     var hookDrafts: [HookDraft] = []
     var stepDrafts: [StepDraft] = []

@@ -43,7 +43,8 @@ public enum PlanLoader {
         return try withoutActuallyEscaping(readFile) { readFile in
             let decoder = PlanDecoder(context: context, readHookFile: readFile)
             guard let plan = decoder.decode(root) else { throw PlanErrors(context.diagnostics) }
-            return LoadedPlan(plan: plan, path: path, text: text, hookSources: decoder.hookSources)
+            return LoadedPlan(plan: plan, path: path, text: text, hookSources: decoder.hookSources,
+                              hookReferences: decoder.hookReferences)
         }
     }
 

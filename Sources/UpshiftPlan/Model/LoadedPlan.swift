@@ -8,4 +8,18 @@ public struct LoadedPlan: Sendable {
     public var text: String
     /// Every hook file's source, keyed by `run:` as written (hooks and custom steps).
     public var hookSources: [String: String]
+    /// Where the plan first names each hook file (its `run:` value), for errors about the file.
+    public var hookReferences: [String: PlanPosition] = [:]
+}
+
+/// A 1-based line and column in the plan file.
+public struct PlanPosition: Sendable, Equatable {
+    public var line: Int
+    public var column: Int
+
+    /// A position.
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
 }
