@@ -79,7 +79,7 @@ import Testing
 
     @Test func partialLinesAnnounceAStepBeforeItEnds() throws {
         var events: [(String, Bool)] = []
-        _ = try ProgramRunner.run("/bin/sh", ["-c", "printf 'Linking files   '; sleep 0.3; echo ok"]) {
+        _ = try ProgramRunner.run("/bin/sh", ["-c", "printf 'Linking files   '; sleep 0.5; echo ok"]) {
             events.append(($0.text, $0.isComplete))
         }
         #expect(events.first.map { $0.0 == "Linking files   " && !$0.1 } == true)
