@@ -1,0 +1,128 @@
+import CLibPQ
+
+extension PostgresConnection {
+    /// Runs `COPY … TO STDOUT` and hands each chunk (a row, in text format) to `onChunk` as it arrives; returns the bytes read.
+    /// If `onChunk` throws, the COPY is cancelled, the connection stays usable and the error is rethrown.
+    public func copyOut(_ sql: String, _ onChunk: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let connection = try open()
+        try startCopy(connection, sql, expecting: PGRES_COPY_OUT)
+        var total = 0
+        var failure: Error?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let count = PQgetCopyData(connection, &buffer, 0)
+            if count > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                if failure != nil { continue }
+                total += Int(count)
+                do {
+                    try onChunk(UnsafeRawBufferPointer(start: buffer, count: Int(count)))
+                } catch {
+                    failure = error
+                    cancelRequest(connection)
+                }
+            } else if count == -1 {
+                break
+            } else {
+                throw PostgresError(connection: connection, context: context, fallback: "COPY OUT failed")
+            }
+        }
+        let outcome = finishCopy(connection)
+        if let failure { throw failure }
+        _ = try outcome.get()
+        return total
+    }
+
+    /// Runs `COPY … FROM STDIN`, sending what `producer` returns until it returns nil; returns the rows copied.
+    /// If `producer` throws, the COPY is aborted on the server (nothing is written) and the error is rethrown.
+    public func copyIn(_ sql: String, _ producer: () throws -> [UInt8]?) throws -> Int {
+        let connection = try open()
+        try startCopy(connection, sql, expecting: PGRES_COPY_IN)
+        var failure: Error?
+        while true {
+            let chunk: [UInt8]?
+            do {
+                chunk = try producer()
+            } catch {
+                failure = error
+                _ = PQputCopyEnd(connection, "upshift: the data source failed")
+                break
+            }
+            guard let chunk else {
+                guard PQputCopyEnd(connection, nil) == 1 else {
+                    throw PostgresError(connection: connection, context: context, fallback: "COPY IN end failed")
+                }
+                break
+            }
+            if chunk.isEmpty { continue }
+            let sent = chunk.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+            }
+            guard sent == 1 else {
+                // The server already failed the COPY (bad row, say): its error result says why.
+                _ = PQputCopyEnd(connection, nil)
+                _ = try finishCopy(connection).get()
+                throw PostgresError(connection: connection, context: context, fallback: "COPY IN send failed")
+            }
+        }
+        let outcome = finishCopy(connection)
+        if let failure { throw failure }
+        return try outcome.get()
+    }
+
+    private func startCopy(_ connection: OpaquePointer, _ sql: String, expecting status: ExecStatusType) throws {
+        guard let result = PQexec(connection, sql) else {
+            throw PostgresError(connection: connection, context: context, fallback: "no result from server")
+        }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == status else {
+            if PQresultStatus(result) == PGRES_FATAL_ERROR { throw PostgresError(result: result, context: context) }
+            abandonCopy(PQresultStatus(result))
+            let wanted = status == PGRES_COPY_OUT ? "COPY … TO STDOUT" : "COPY … FROM STDIN"
+            throw PostgresError(message: "expected a \(wanted) statement", context: context)
+        }
+    }
+
+    /// Reads every result left after the copy data; returns the row count from the command tag or the first error.
+    private func finishCopy(_ connection: OpaquePointer) -> Result<Int, PostgresError> {
+        var outcome: Result<Int, PostgresError> = .success(0)
+        var failed = false
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if failed { continue }
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                outcome = .success(Int(String(cString: PQcmdTuples(result))) ?? 0)
+            } else {
+                outcome = .failure(PostgresError(result: result, context: context))
+                failed = true
+            }
+        }
+        return outcome
+    }
+
+    /// Brings a connection that entered a COPY by mistake back to idle: ends COPY IN with an error,
+    /// drains COPY OUT, then reads the remaining results.
+    func abandonCopy(_ status: ExecStatusType) {
+        guard let connection = try? open() else { return }
+        if status == PGRES_COPY_IN || status == PGRES_COPY_BOTH {
+            _ = PQputCopyEnd(connection, "upshift: COPY started outside copyIn")
+        }
+        if status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+            cancelRequest(connection)
+            var buffer: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(connection, &buffer, 0) > 0 {
+                PQfreemem(buffer)
+                buffer = nil
+            }
+        }
+        _ = finishCopy(connection)
+    }
+
+    /// Asks the server to cancel the running statement (a separate connection, as libpq does it).
+    private func cancelRequest(_ connection: OpaquePointer) {
+        guard let cancel = PQgetCancel(connection) else { return }
+        defer { PQfreeCancel(cancel) }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &message, Int32(message.count))
+    }
+}
