@@ -85,12 +85,16 @@ public struct StepRequest: Codable, Sendable, Equatable {
     public var host: String
     /// Plan hash the coordinator believes the agent holds; a mismatch is refused.
     public var planSHA256: String
+    /// Facts earlier steps reported (`output` events, keyed `HOST.KEY`) and values the coordinator made for
+    /// this run (the one-time sync secret): data for the built-in action, never a command.
+    public var inputs: [String: String]
 
-    public init(runID: String, stepID: String, host: String, planSHA256: String) {
+    public init(runID: String, stepID: String, host: String, planSHA256: String, inputs: [String: String] = [:]) {
         self.runID = runID
         self.stepID = stepID
         self.host = host
         self.planSHA256 = planSHA256
+        self.inputs = inputs
     }
 }
 
@@ -113,6 +117,30 @@ public enum StepEventKind: Codable, Sendable, Equatable {
     case failed(error: String, durationMS: Int)
     /// Answer to `queryStep`: the last state the agent's journal holds (`none`, `started`, `finished`, `failed`).
     case journaled(state: String)
+    /// A fact later steps need (a checkpoint location, a port, a table checksum), keyed within the host.
+    case output(key: String, value: String)
+    /// A preflight verdict.
+    case check(CheckResult)
+}
+
+/// One named check with its verdict and, when it did not pass, a one-line remedy.
+public struct CheckResult: Codable, Sendable, Equatable {
+    /// `pass`, `warn` or `fail`.
+    public enum Verdict: String, Codable, Sendable { case pass, warn, fail }
+    /// Short stable name, e.g. `pg_upgrade-check`.
+    public var name: String
+    public var verdict: Verdict
+    /// What was found.
+    public var detail: String
+    /// What to do about it.
+    public var remedy: String?
+
+    public init(name: String, verdict: Verdict, detail: String, remedy: String? = nil) {
+        self.name = name
+        self.verdict = verdict
+        self.detail = detail
+        self.remedy = remedy
+    }
 }
 
 /// One event about a step, stamped by the agent.

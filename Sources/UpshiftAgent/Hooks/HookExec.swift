@@ -10,12 +10,7 @@ enum HookExec {
             throw AgentError("upshift.exec(argv, opts): argv must be a list of strings, the program first")
         }
         let options = args.count > 1 ? args[1] : .nil
-        var environment: [String: String]?
-        if let env = options["env"].recordValue {
-            var merged = ProcessInfo.processInfo.environment
-            for (key, value) in env { merged[key] = value.displayString }
-            environment = merged
-        }
+        let environment = options["env"].recordValue?.mapValues(\.displayString)
         let executable = program.contains("/") ? program : try which(program)
         let result = try ProgramRunner.run(executable, Array(argv.dropFirst()), environment: environment,
                                            currentDirectory: options["cwd"].stringValue)

@@ -70,7 +70,9 @@ final class HookHost {
         }
         let binds: [String?] = args.dropFirst(2).map(\.bindText)
         let connection = try connection(for: target)
-        let result = try connection.query(query, binds)
+        // Without binds the simple protocol runs it, so hooks can talk to consoles that speak only that
+        // (PgBouncer's admin console) and send several statements at once.
+        let result = binds.isEmpty ? try connection.simpleQuery(query) : try connection.query(query, binds)
         let rows: [LuaValue] = result.rows.map { row in
             var fields: [String: LuaValue] = [:]
             for (index, column) in result.columns.enumerated() {
