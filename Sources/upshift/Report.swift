@@ -8,13 +8,13 @@ struct Report: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, md }
 
     @Argument(help: "The run directory `upshift run` printed.")
-    var run: String
+    var runDirectory: String
 
     @Option(help: "Report format: json or md.")
     var format: Format = .md
 
     func run() throws {
-        let summary = try RunDirectory(path: run).summary()
+        let summary = try RunDirectory(path: runDirectory).summary()
         switch format {
         case .json: print(try ReportWriter.json(summary))
         case .md: print(ReportWriter.markdown(summary), terminator: "")

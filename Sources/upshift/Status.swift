@@ -6,12 +6,12 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show where a run stands, from its journal.")
 
     @Argument(help: "The run directory `upshift run` printed.")
-    var run: String
+    var runDirectory: String
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let summary = try RunDirectory(path: run).summary()
+        let summary = try RunDirectory(path: runDirectory).summary()
         if output.json {
             print(try ReportWriter.json(summary))
             return

@@ -40,7 +40,7 @@ final class AgentProcess {
         }
         stateDirectory = scratch.path + "/state-\(name)"
         logPath = scratch.path + "/agent-\(name).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         _ = try runAsPostgres(["/bin/mkdir", "-p", stateDirectory])
         let process = Process()
         let argv = [binary, "--listen", "127.0.0.1:0", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory]

@@ -17,14 +17,15 @@ final class LocalFleet {
         tlsDirectory = scratch.path + "/tls"
         let certs = try Executables.runUpshift(["certs", "init", tlsDirectory] + hosts.flatMap { ["--agent", "\($0)=127.0.0.1"] })
         guard certs.status == 0 else { throw AgentError("certs init failed: \(certs.stderr)") }
-        // Each agent folder is what an operator copies to that host; here the host's user is `postgres`.
-        _ = try runAsPostgres(["/bin/true"])
-        if getuid() == 0 {
-            _ = try ProgramRunner.run("/bin/chown", ["-R", "postgres:postgres", tlsDirectory + "/agents"])
-        }
         for host in hosts {
+            // Each agent folder is what an operator copies to that host, owned by the agent's user.
+            let agentTLS = "\(scratch.path)/\(host)-tls"
+            try FileManager.default.copyItem(atPath: "\(tlsDirectory)/agents/\(host)", toPath: agentTLS)
+            if getuid() == 0 {
+                _ = try ProgramRunner.run("/bin/chown", ["-R", "postgres:postgres", agentTLS])
+            }
             clusters[host] = try TestCluster(version: version, in: scratch, name: host)
-            agents[host] = try AgentProcess(name: host, tlsDirectory: "\(tlsDirectory)/agents/\(host)", scratch: scratch)
+            agents[host] = try AgentProcess(name: host, tlsDirectory: agentTLS, scratch: scratch)
         }
     }
 

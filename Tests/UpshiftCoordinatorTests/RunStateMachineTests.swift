@@ -31,7 +31,7 @@ struct RunStateMachineTests {
     }
 
     static func requested(_ actions: [RunAction]) -> [String] {
-        actions.compactMap { if case .runStep(let id, _) = $0 { id } else { nil } }
+        actions.compactMap { if case .runStep(let id, _, _) = $0 { id } else { nil } }
     }
 
     static func outcome(_ actions: [RunAction]) -> RunOutcome? {

@@ -60,16 +60,6 @@ extension LuaValue {
         }
     }
 
-    /// The value as a number, if it is one.
-    var doubleValue: Double? {
-        switch self {
-        case .integer(let i): return Double(i)
-        case .number(let d): return d
-        case .string(let s): return Double(s)
-        default: return nil
-        }
-    }
-
     /// The sequence part of a table.
     var listValue: [LuaValue]? {
         if case .table(let t) = self { return t.array }
@@ -82,10 +72,5 @@ extension LuaValue {
         var fields: [String: LuaValue] = [:]
         for (key, value) in t.hash { if case .string(let k) = key { fields[k] = value } }
         return fields
-    }
-
-    /// A field of a table, or nil.
-    subscript(field: String) -> LuaValue {
-        recordValue?[field] ?? .nil
     }
 }

@@ -18,9 +18,8 @@ final class AgentJournal: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle
     private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
+        let encoder = WireJSON.makeEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .millisecondsSince1970
         return encoder
     }()
 
@@ -55,8 +54,7 @@ final class AgentJournal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let data = FileManager.default.contents(atPath: path) else { return "none" }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
+        let decoder = WireJSON.makeDecoder()
         var state = "none"
         for line in data.split(separator: 0x0A) {
             guard let entry = try? decoder.decode(Entry.self, from: Data(line)) else { continue }

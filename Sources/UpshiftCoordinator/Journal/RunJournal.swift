@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 
 /// An append-only, fsync'd JSON-lines journal; every line carries the run id and the plan hash.
 public final class RunJournal: @unchecked Sendable {
@@ -79,43 +80,15 @@ public struct JournalError: Error, CustomStringConvertible {
 }
 
 extension JSONEncoder {
-    /// Sorted keys, millisecond ISO-8601 dates: one stable line per record.
+    /// Sorted keys, millisecond UTC dates: one stable line per record.
     static var journal: JSONEncoder {
-        let encoder = JSONEncoder()
+        let encoder = WireJSON.makeEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(JournalTime.format(date))
-        }
         return encoder
     }
 }
 
 extension JSONDecoder {
     /// Reads what `JSONEncoder.journal` writes.
-    static var journal: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = JournalTime.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
-            }
-            return date
-        }
-        return decoder
-    }
-}
-
-/// ISO-8601 times with milliseconds, in UTC.
-public enum JournalTime {
-    /// `2026-11-21T23:59:01.123Z`
-    public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
-
-    /// Parses what `format` writes (and plain ISO-8601 without fractions).
-    public static func parse(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
-            ?? (try? Date(text, strategy: .iso8601))
-    }
+    static var journal: JSONDecoder { WireJSON.makeDecoder() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 
 /// Shows run progress: one timestamped line per event, or JSON lines with `--json`.
 public final class ProgressOutput: @unchecked Sendable {
@@ -17,7 +18,7 @@ public final class ProgressOutput: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if json {
-            var object: [String: String] = ["at": JournalTime.format(date), "text": line.text, "level": line.level]
+            var object: [String: String] = ["at": WireJSON.format(date), "text": line.text, "level": line.level]
             object["host"] = line.host
             object["step"] = line.stepID
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
@@ -26,7 +27,7 @@ public final class ProgressOutput: @unchecked Sendable {
             }
             return
         }
-        let time = JournalTime.format(date).dropFirst(11).prefix(12)
+        let time = WireJSON.format(date).dropFirst(11).prefix(12)
         let host = (line.host ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
         let step = (line.stepID ?? "").padding(toLength: 28, withPad: " ", startingAt: 0)
         let marker = line.level == "error" ? "✗ " : line.level == "warning" ? "! " : ""

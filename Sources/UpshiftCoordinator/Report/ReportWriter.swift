@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 
 /// Renders a run summary as JSON or Markdown.
 public enum ReportWriter {
@@ -36,11 +37,11 @@ public enum ReportWriter {
         var lines = ["# Upshift run \(summary.run): \(summary.plan)", "",
                      "- result: **\(summary.result)**" + (summary.reason.map { " — \($0)" } ?? ""),
                      "- plan sha256: `\(summary.planSHA256)`"]
-        if let start = summary.startedAt { lines.append("- started: \(JournalTime.format(start))") }
-        if let end = summary.finishedAt { lines.append("- finished: \(JournalTime.format(end))") }
+        if let start = summary.startedAt { lines.append("- started: \(WireJSON.format(start))") }
+        if let end = summary.finishedAt { lines.append("- finished: \(WireJSON.format(end))") }
         lines += ["", "| step | host | status | started | duration | detail |", "|---|---|---|---|---|---|"]
         for step in summary.steps {
-            let started = step.startedAt.map { String(JournalTime.format($0).dropFirst(11)) } ?? ""
+            let started = step.startedAt.map { String(WireJSON.format($0).dropFirst(11)) } ?? ""
             let duration = step.durationMS.map { String(format: "%.2f s", Double($0) / 1000) } ?? ""
             let detail = (step.error ?? step.progress ?? "").replacingOccurrences(of: "|", with: "\\|")
             lines.append("| \(step.id) | \(step.host) | \(step.status) | \(started) | \(duration) | \(detail) |")

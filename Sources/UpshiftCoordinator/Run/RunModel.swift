@@ -47,8 +47,8 @@ public enum RunAction: Sendable, Equatable {
     case connect(host: String)
     /// Ship the plan bundle to the host.
     case sendPlan(host: String)
-    /// Ask each host to run the step.
-    case runStep(stepID: String, hosts: [String])
+    /// Ask each host to run the step, handing it the facts earlier steps reported.
+    case runStep(stepID: String, hosts: [String], inputs: [String: String])
     /// Append an entry to the run journal (before anything it announces happens).
     case journal(JournalRecord)
     /// Show something to the operator.

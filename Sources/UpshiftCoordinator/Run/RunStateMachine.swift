@@ -26,13 +26,20 @@ public struct RunStateMachine: Sendable {
     public private(set) var completed: Set<String>
     private(set) var state: State = .idle
     private var passedPointOfNoReturn = false
+    /// Facts steps reported (`HOST.KEY`), handed to every later step with the run's own inputs.
+    public private(set) var facts: [String: String]
+    private let runInputs: [String: String]
 
-    /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again.
-    public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = []) {
+    /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
+    /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
+    public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
+                facts: [String: String] = [:], runInputs: [String: String] = [:]) {
         self.steps = steps
         self.hosts = hosts
         self.planSHA256 = planSHA256
         self.completed = completed
+        self.facts = facts
+        self.runInputs = runInputs
         self.passedPointOfNoReturn = steps.contains { completed.contains($0.id) && $0.isPointOfNoReturn }
     }
 
@@ -113,6 +120,17 @@ public struct RunStateMachine: Sendable {
                 ]
             case .journaled:
                 return []
+            case .output(let key, let value):
+                facts["\(event.host).\(key)"] = value
+                return [.journal(JournalRecord(kind: "step.output", step: step.id, host: event.host, at: event.at, message: value, unit: key))]
+            case .check(let check):
+                let text = "\(check.verdict.rawValue.uppercased()) \(check.name): \(check.detail)" + (check.remedy.map { " — \($0)" } ?? "")
+                return [
+                    .journal(JournalRecord(kind: "step.check", step: step.id, host: event.host, at: event.at, message: text,
+                                           unit: check.name, level: check.verdict.rawValue)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: text,
+                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info")),
+                ]
             case .finished(let ms):
                 pending.remove(event.host)
                 var actions: [RunAction] = [
@@ -185,7 +203,7 @@ public struct RunStateMachine: Sendable {
             actions.append(.show(ProgressLine(stepID: step.id, text: "point of no return: \(step.id)", level: "warning")))
         }
         actions.append(.journal(JournalRecord(kind: "step.requested", step: step.id, message: step.hosts.joined(separator: ","))))
-        actions.append(.runStep(stepID: step.id, hosts: step.hosts))
+        actions.append(.runStep(stepID: step.id, hosts: step.hosts, inputs: facts.merging(runInputs) { $1 }))
         return actions
     }
 

@@ -40,9 +40,9 @@ public final class RunRunner: @unchecked Sendable {
                         group.addTask { await self.connect(planHost, links: links, events: continuation) }
                     case .sendPlan(let host):
                         await send(.loadPlan(bundle), to: host, links: links, events: continuation)
-                    case .runStep(let stepID, let stepHosts):
+                    case .runStep(let stepID, let stepHosts, let inputs):
                         for host in stepHosts {
-                            let request = StepRequest(runID: runID, stepID: stepID, host: host, planSHA256: bundle.sha256)
+                            let request = StepRequest(runID: runID, stepID: stepID, host: host, planSHA256: bundle.sha256, inputs: inputs)
                             await send(.runStep(request), to: host, links: links, events: continuation)
                         }
                     case .journal(let record):

@@ -2,10 +2,11 @@ import Foundation
 
 /// The JSON dialect on the wire: dates as ISO 8601 UTC with milliseconds (`2024-05-01T12:00:00.123Z`),
 /// because step timings are measured from `StepEvent.at` and whole seconds would hide a short downtime.
-enum WireJSON {
+public enum WireJSON {
     private static let wholeSeconds = Date.ISO8601FormatStyle()
 
-    static func makeEncoder() -> JSONEncoder {
+    /// An encoder writing dates as `WireJSON.format` does.
+    public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
@@ -14,7 +15,8 @@ enum WireJSON {
         return encoder
     }
 
-    static func makeDecoder() -> JSONDecoder {
+    /// A decoder reading dates as `WireJSON.parse` does.
+    public static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -29,7 +31,7 @@ enum WireJSON {
     }
 
     /// Rounds to the nearest millisecond; Foundation's fractional format truncates, turning .123 into .122.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = milliseconds.floorDivided(by: 1000)
         let fraction = milliseconds - seconds * 1000
@@ -38,7 +40,7 @@ enum WireJSON {
     }
 
     /// Accepts `…:SSZ` and `…:SS.fffZ` with any number of fraction digits.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         guard text.hasSuffix("Z") else { return nil }
         let parts = text.dropLast().split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let seconds = try? wholeSeconds.parse(parts[0] + "Z") else { return nil }
