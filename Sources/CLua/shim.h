@@ -3,4 +3,190 @@
 #include <lua.h>
 #include <lualib.h>
 #include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- Wrappers for the C macros Swift cannot import ---------------------------------------------- */
+
+static inline int upshift_registry_index(void) { return LUA_REGISTRYINDEX; }
+static inline int upshift_upvalue_index(int i) { return lua_upvalueindex(i); }
+static inline void upshift_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void upshift_newtable(lua_State *L) { lua_newtable(L); }
+static inline void upshift_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+static inline void upshift_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
+static inline const char *upshift_typename(lua_State *L, int idx) { return luaL_typename(L, idx); }
+static inline const char *upshift_tostring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
+static inline int upshift_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    return lua_pcall(L, nargs, nresults, msgh);
+}
+
+/* ---- Per-state control block: memory cap, instruction budget, deadline --------------------------- */
+
+/* Why a run stopped; once set, every further instruction raises, so a hook's own pcall cannot resume. */
+#define UPSHIFT_STOP_NONE 0
+#define UPSHIFT_STOP_BUDGET 1
+#define UPSHIFT_STOP_DEADLINE 2
+#define UPSHIFT_STOP_TERMINATED 3
+
+/* Swift's side of a registered function: returns the result count, or -1 with a message pushed. */
+typedef int (*upshift_dispatch_fn)(lua_State *L, void *box);
+
+/* Lives as the allocator's user data, so the hook and the trampoline reach it from any coroutine. */
+typedef struct upshift_control {
+    size_t memory_used;
+    size_t memory_limit;
+    int enforce_memory_limit; /* only while Lua runs: an allocation failure in Swift's API calls would longjmp */
+    long long instructions_left;
+    int check_interval;
+    long long deadline_ns;
+    int stop;
+    upshift_dispatch_fn dispatch;
+    int error_line;
+    char error_source[LUA_IDSIZE];
+} upshift_control;
+
+static inline upshift_control *upshift_control_of(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return (upshift_control *)ud;
+}
+
+static inline const char *upshift_error_source(const upshift_control *c) { return c->error_source; }
+
+static inline long long upshift_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void *upshift_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    upshift_control *c = (upshift_control *)ud;
+    if (ptr == NULL) osize = 0; /* osize then encodes the object type, not a size */
+    if (nsize == 0) {
+        free(ptr);
+        c->memory_used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && c->enforce_memory_limit && c->memory_used - osize + nsize > c->memory_limit) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p == NULL) return NULL;
+    c->memory_used = c->memory_used - osize + nsize;
+    return p;
+}
+
+static inline lua_State *upshift_newstate(upshift_control *c) { return lua_newstate(upshift_alloc, c); }
+
+/* Finds the first Lua (not C) function at or above `level`: its current line (-1 if none); copies its
+   short source name into `source`. */
+static inline int upshift_lua_frame(lua_State *L, int level, char *source, size_t capacity) {
+    lua_Debug ar;
+    if (capacity > 0) source[0] = '\0';
+    for (; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            if (capacity > 0) {
+                strncpy(source, ar.short_src, capacity - 1);
+                source[capacity - 1] = '\0';
+            }
+            return ar.currentline;
+        }
+    }
+    return -1;
+}
+
+/* The count hook has to be C: it raises a Lua error, i.e. longjmps, which must never cross Swift frames. */
+static inline void upshift_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    upshift_control *c = upshift_control_of(L);
+    if (c->stop == UPSHIFT_STOP_NONE) {
+        c->instructions_left -= lua_gethookcount(L);
+        if (c->instructions_left <= 0) {
+            c->stop = UPSHIFT_STOP_BUDGET;
+        } else if (upshift_now_ns() >= c->deadline_ns) {
+            c->stop = UPSHIFT_STOP_DEADLINE;
+        } else {
+            /* a coroutine may still carry the every-instruction hook of an earlier, stopped run */
+            if (lua_gethookcount(L) != c->check_interval)
+                lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, c->check_interval);
+            return;
+        }
+    }
+    if (lua_gethookcount(L) != 1) lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, 1);
+    luaL_where(L, 0); /* inside a hook, level 0 is the Lua function that was interrupted */
+    lua_pushstring(L, c->stop == UPSHIFT_STOP_BUDGET     ? "instruction budget exhausted"
+                      : c->stop == UPSHIFT_STOP_DEADLINE ? "wall-clock limit reached"
+                                                         : "hook terminated");
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* Starts a run on the main thread: fresh budget and deadline, hook every `interval` instructions. */
+static inline void upshift_start_run(lua_State *L, long long budget, long long deadline_ns, int interval) {
+    upshift_control *c = upshift_control_of(L);
+    c->instructions_left = budget;
+    c->deadline_ns = deadline_ns;
+    c->check_interval = interval;
+    c->stop = UPSHIFT_STOP_NONE;
+    lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, interval);
+}
+
+/* Ends the run from a Swift callback (upshift.fail, a sleep past the deadline): no instruction runs after. */
+static inline void upshift_terminate(lua_State *L) {
+    upshift_control_of(L)->stop = UPSHIFT_STOP_TERMINATED;
+    lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, 1);
+}
+
+/* Message handler for the sandbox's pcalls: remembers where the error was raised (a non-string error value
+   carries no position) and turns values with __tostring into their string. */
+static inline int upshift_message_handler(lua_State *L) {
+    upshift_control *c = upshift_control_of(L);
+    c->error_line = upshift_lua_frame(L, 1, c->error_source, sizeof c->error_source);
+    if (lua_type(L, 1) != LUA_TSTRING && luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+        lua_pop(L, 1);
+        luaL_tolstring(L, 1, NULL);
+    }
+    return 1;
+}
+
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a __gc loop would escape the budget and
+   the deadline. Upvalue 1 is the original setmetatable. Only setmetatable marks objects for finalization,
+   and only when the metatable has __gc at that moment (checked raw, as Lua does). */
+static inline int upshift_setmetatable(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "__gc metamethods are not allowed in hooks");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static inline void upshift_install_setmetatable(lua_State *L) {
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, upshift_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+}
+
+/* Every registered Swift function is this closure; upvalue 1 is a light userdata for the Swift box. */
+static inline int upshift_trampoline(lua_State *L) {
+    upshift_control *c = upshift_control_of(L);
+    void *box = lua_touserdata(L, lua_upvalueindex(1));
+    int enforced = c->enforce_memory_limit;
+    c->enforce_memory_limit = 0;
+    int n = c->dispatch(L, box);
+    c->enforce_memory_limit = enforced;
+    if (n >= 0) return n;
+    luaL_where(L, 1); /* the hook line that called us */
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+static inline void upshift_push_swift_function(lua_State *L, void *box) {
+    lua_pushlightuserdata(L, box);
+    lua_pushcclosure(L, upshift_trampoline, 1);
+}
+
 #endif
