@@ -12,8 +12,8 @@ extension LuaSandbox {
                             kind: .budgetExhausted)
         case UPSHIFT_STOP_DEADLINE:
             return LuaError(chunk: chunk, line: line, message: "wall-clock limit of \(limits.wallClock) reached", kind: .timeout)
-        case UPSHIFT_STOP_TERMINATED where record.termination != nil:
-            return record.termination!
+        case UPSHIFT_STOP_TERMINATED:
+            return record.termination ?? LuaError(chunk: chunk, line: line, message: message, kind: .runtime)
         default:
             return LuaError(chunk: chunk, line: line, message: message, kind: .runtime)
         }

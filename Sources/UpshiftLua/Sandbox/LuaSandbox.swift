@@ -54,3 +54,7 @@ public final class LuaSandbox {
     /// Bytes the Lua state holds now.
     public var memoryInUse: Int { Int(control.pointee.memory_used) }
 }
+
+/// A Lua state must stay on one thread at a time; keep it out of concurrent code.
+@available(*, unavailable)
+extension LuaSandbox: Sendable {}
