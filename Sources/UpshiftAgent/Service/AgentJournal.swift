@@ -28,7 +28,7 @@ final class AgentJournal: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         path = stateDirectory + "/journal.jsonl"
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw AgentError("cannot open the agent journal \(path) for writing")
