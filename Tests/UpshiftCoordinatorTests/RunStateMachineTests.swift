@@ -114,3 +114,55 @@ struct RunStateMachineTests {
         #expect(kinds == ["step.finished", "run.finished"])
     }
 }
+
+/// Failures before the point of no return put every host back on the old cluster.
+struct RollbackTests {
+    typealias T = RunStateMachineTests
+
+    static func started(rollback: [String]) -> RunStateMachine {
+        var machine = RunStateMachine(steps: [T.step("a", ["db1", "db2"]), T.step("start", ["db1"], pointOfNoReturn: true)],
+                                      hosts: ["db1", "db2"], planSHA256: T.sha, rollbackHosts: rollback)
+        _ = machine.handle(.start)
+        for host in ["db1", "db2"] { _ = machine.handle(.connected(host: host, hello: T.hello(host))) }
+        for host in ["db1", "db2"] { _ = machine.handle(.planLoaded(host: host, sha256: T.sha)) }
+        return machine
+    }
+
+    @Test func aFailureBeforeThePointOfNoReturnRollsEveryHostBack() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(T.event("a", "db1", .finished(durationMS: 1)))
+        let failed = machine.handle(T.event("a", "db2", .failed(error: "pg_upgrade failed", durationMS: 1)))
+        #expect(failed.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], inputs: [:])))
+        #expect(T.outcome(failed) == nil)
+        #expect(T.outcome(machine.handle(T.event("rollback", "db1", .finished(durationMS: 5)))) == nil)
+        let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 5)))
+        #expect(T.outcome(end) == .rolledBack)
+        #expect(T.outcome(end)?.exitCode == 1)
+    }
+
+    @Test func aRollbackThatFailsSaysSoLoudly() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
+        _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        _ = machine.handle(T.event("rollback", "db1", .failed(error: "disk gone", durationMS: 1)))
+        let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 1)))
+        #expect(T.outcome(end) == .failed)
+        #expect(end.contains { if case .finish(_, let reason) = $0 { reason?.contains("ROLLBACK FAILED on db1: disk gone") ?? false } else { false } })
+    }
+
+    @Test func anAgentLostDuringRollbackIsReconnectedAndAskedAgain() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(.disconnected(host: "db1", error: "killed"))
+        _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        let lost = machine.handle(.disconnected(host: "db1", error: "connection refused"))
+        #expect(lost.contains(.connect(host: "db1", retryForSeconds: 120)))
+        #expect(machine.handle(.connected(host: "db1", hello: T.hello("db1"))) == [.sendPlan(host: "db1")])
+        #expect(machine.handle(.planLoaded(host: "db1", sha256: T.sha)) == [.runStep(stepID: "rollback", hosts: ["db1"], inputs: [:])])
+    }
+
+    @Test func withoutRollbackHostsAFailureIsPlainFailed() {
+        var machine = Self.started(rollback: [])
+        _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
+        #expect(T.outcome(machine.handle(T.event("a", "db2", .finished(durationMS: 1)))) == .failed)
+    }
+}

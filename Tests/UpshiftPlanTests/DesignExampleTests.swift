@@ -41,12 +41,12 @@ import Testing
             "start-primary db1",
             "after:start-primary/notify db1",
             "start-standbys db2",
-            "statistics db1",
             "verify db1,db2",
+            "statistics db1",
         ])
         #expect(steps.filter(\.isPointOfNoReturn).map(\.id) == ["start-primary"])
         #expect(marks(steps) == ["stop-primary": .writesStop, "stop-standbys": .readsStop,
-                                 "start-primary": .writesResume, "start-standbys": .readsResume])
+                                 "verify": .writesResume, "start-standbys": .readsResume])
         #expect(steps[9].action == .hook(run: "Hooks/notify.lua", with: .object(["channel": .string("#dba")])))
         #expect(steps[6].action == .builtin("pg-upgrade"))
     }

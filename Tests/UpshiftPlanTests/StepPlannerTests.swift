@@ -17,7 +17,7 @@ import Testing
         let result = try steps(basePlan + "options:\n  standbys: basebackup\n")
         #expect(summary(result) == [
             "preflight db1,db2", "init-new db1", "stop-primary db1", "stop-standbys db2", "pg-upgrade db1",
-            "start-primary db1", "basebackup-standbys db2", "start-standbys db2", "statistics db1", "verify db1,db2",
+            "start-primary db1", "verify db1", "basebackup-standbys db2", "start-standbys db2", "statistics db1",
         ])
         #expect(result.first { $0.isPointOfNoReturn }?.id == "start-primary")
     }
@@ -33,7 +33,7 @@ import Testing
         #expect(summary(result) == [
             "preflight solo", "init-new solo", "stop-primary solo", "pg-upgrade solo", "start-primary solo", "verify solo",
         ])
-        #expect(marks(result) == ["stop-primary": .writesStop, "start-primary": .writesResume])
+        #expect(marks(result) == ["stop-primary": .writesStop, "verify": .writesResume])
     }
 
     @Test func hooksGetUniqueNamesAndTheirOwnHosts() throws {
@@ -94,7 +94,7 @@ import Testing
         let plan = try fixture.load(DesignExamples.inplace).plan
         #expect(StepPlanner.strategyStepIDs(.inplace, plan: plan) == [
             "preflight", "init-new", "stop-primary", "detach-keep-old", "stop-standbys", "pg-upgrade", "sync-standbys",
-            "start-primary", "start-standbys", "statistics", "verify",
+            "start-primary", "start-standbys", "verify", "statistics",
         ])
     }
 }

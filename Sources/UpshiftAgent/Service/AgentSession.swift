@@ -70,6 +70,13 @@ final class AgentSession {
         try data.write(to: URL(fileURLWithPath: "\(directory)/\(bundle.sha256).json"), options: .atomic)
     }
 
+    /// `rollback` is no step of the plan: the coordinator asks for it on every host when an in-place run
+    /// fails before its point of no return.
+    private func rollbackStep(for plan: Plan) -> Step? {
+        guard plan.strategy == .inplace else { return nil }
+        return Step(id: "rollback", hosts: plan.hosts.map(\.name), action: .builtin("rollback"))
+    }
+
     private func run(_ request: StepRequest) {
         guard let loaded, loaded.bundle.sha256 == request.planSHA256 else {
             send(.refused(reason: "step \(request.stepID): this agent holds no plan \(request.planSHA256.prefix(12))"))
@@ -79,7 +86,8 @@ final class AgentSession {
             send(.refused(reason: "step \(request.stepID): this agent is \(configuration.name), not \(request.host)"))
             return
         }
-        guard let step = loaded.steps.first(where: { $0.id == request.stepID }), step.hosts.contains(request.host),
+        guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackStep(for: loaded.plan.plan),
+              step.id == request.stepID, step.hosts.contains(request.host),
               let host = loaded.plan.plan.hosts.first(where: { $0.name == request.host }) else {
             send(.refused(reason: "the plan has no step \(request.stepID) on \(request.host)"))
             return
@@ -92,11 +100,14 @@ final class AgentSession {
         case "started":
             send(.refused(reason: "step \(request.stepID) was started by run \(request.runID) and never finished on \(request.host); it is not run twice blindly"))
             return
+        case "failed" where request.stepID != "rollback":
+            send(.refused(reason: "step \(request.stepID) already failed in run \(request.runID) on \(request.host); start a new run"))
+            return
         default:
             break
         }
         let executor = StepExecutor(plan: loaded.plan.plan, hookSources: loaded.plan.hookSources, host: host,
-                                    runID: request.runID, limits: configuration.hookLimits)
+                                    request: request, stateDirectory: configuration.stateDirectory, limits: configuration.hookLimits)
         let journal = self.journal
         let logger = self.logger
         let thread = Thread {

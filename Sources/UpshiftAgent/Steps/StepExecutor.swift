@@ -2,14 +2,17 @@ import Foundation
 import UpshiftLua
 import UpshiftPlan
 import UpshiftPostgres
+import UpshiftWire
 
 /// Carries out one expanded step of the plan on this host.
 struct StepExecutor {
     let plan: Plan
     let hookSources: [String: String]
     let host: PlanHost
-    let runID: String
+    let request: StepRequest
+    let stateDirectory: String
     let limits: LuaLimits
+    var runID: String { request.runID }
 
     /// Runs `step`, reporting through `emit`; throws what made it fail.
     func run(_ step: Step, emit: @escaping (StepEventSink.Kind) -> Void) throws {
@@ -27,7 +30,10 @@ struct StepExecutor {
             try connection.execute(query)
             emit(.log(level: "info", message: "SQL ran on \(target)"))
         case .builtin(let id):
-            throw AgentError("step \(id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
+            guard plan.strategy == .inplace else {
+                throw AgentError("step \(id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
+            }
+            try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit).run(id)
         }
     }
 }

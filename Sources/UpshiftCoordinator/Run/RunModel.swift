@@ -43,8 +43,8 @@ public enum RunEvent: Sendable, Equatable {
 
 /// What the state machine asks the runner to do.
 public enum RunAction: Sendable, Equatable {
-    /// Open a connection to the host's agent.
-    case connect(host: String)
+    /// Open a connection to the host's agent, trying again for up to `retryForSeconds` (an agent restarting).
+    case connect(host: String, retryForSeconds: Int)
     /// Ship the plan bundle to the host.
     case sendPlan(host: String)
     /// Ask each host to run the step, handing it the facts earlier steps reported.

@@ -13,6 +13,8 @@ public struct RunStateMachine: Sendable {
         case connecting(pending: Set<String>)
         case loadingPlan(pending: Set<String>)
         case running(index: Int, pending: Set<String>, failures: [String: String])
+        /// Putting every host back on the old cluster after a failure before the point of no return.
+        case rollingBack(reason: String, pending: Set<String>, failures: [String: String])
         case finished(RunOutcome)
     }
 
@@ -29,11 +31,14 @@ public struct RunStateMachine: Sendable {
     /// Facts steps reported (`HOST.KEY`), handed to every later step with the run's own inputs.
     public private(set) var facts: [String: String]
     private let runInputs: [String: String]
+    /// Hosts that run the `rollback` step when the run fails before its point of no return; empty for none.
+    public let rollbackHosts: [String]
 
     /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
     /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
     public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
-                facts: [String: String] = [:], runInputs: [String: String] = [:]) {
+                facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = []) {
+        self.rollbackHosts = rollbackHosts
         self.steps = steps
         self.hosts = hosts
         self.planSHA256 = planSHA256
@@ -55,7 +60,7 @@ public struct RunStateMachine: Sendable {
         case (.idle, .start):
             state = .connecting(pending: Set(hosts))
             return [.journal(JournalRecord(kind: "run.started", message: "\(steps.count) steps on \(hosts.count) hosts"))]
-                + hosts.map { .connect(host: $0) }
+                + hosts.map { .connect(host: $0, retryForSeconds: 0) }
 
         case (.connecting(var pending), .connected(let host, let hello)):
             guard pending.contains(host) else { return [] }
@@ -167,6 +172,46 @@ public struct RunStateMachine: Sendable {
              (.connecting, .refused(let host, let error)), (.loadingPlan, .refused(let host, let error)):
             return fail(before: "\(host): \(error)", host: host)
 
+        case (.rollingBack(let reason, var pending, var failures), .step(let event)) where event.stepID == "rollback":
+            guard pending.contains(event.host) else { return [] }
+            switch event.kind {
+            case .finished(let ms):
+                pending.remove(event.host)
+                state = .rollingBack(reason: reason, pending: pending, failures: failures)
+                return [.journal(JournalRecord(kind: "step.finished", step: "rollback", host: event.host, at: event.at, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: "rollback", text: "old cluster back in \(seconds(ms))"))]
+                    + afterRollbackReport()
+            case .failed(let error, let ms):
+                pending.remove(event.host)
+                failures[event.host] = error
+                state = .rollingBack(reason: reason, pending: pending, failures: failures)
+                return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: event.host, at: event.at, message: error, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: "rollback", text: "rollback failed: \(error)", level: "error"))]
+                    + afterRollbackReport()
+            case .started, .log, .progress, .output, .check, .journaled:
+                return handleRollbackDetail(event)
+            }
+
+        case (.rollingBack(_, let pending, _), .disconnected(let host, let error)),
+             (.rollingBack(_, let pending, _), .refused(let host, let error)):
+            guard pending.contains(host) else { return [] }
+            return [.show(ProgressLine(host: host, stepID: "rollback", text: "\(error); reconnecting to roll back", level: "warning")),
+                    .connect(host: host, retryForSeconds: 120)]
+
+        case (.rollingBack(let reason, var pending, var failures), .connectFailed(let host, let error)):
+            guard pending.contains(host) else { return [] }
+            pending.remove(host)
+            failures[host] = "unreachable: \(error)"
+            state = .rollingBack(reason: reason, pending: pending, failures: failures)
+            return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: "unreachable: \(error)"))]
+                + afterRollbackReport()
+
+        case (.rollingBack(_, let pending, _), .connected(let host, _)):
+            return pending.contains(host) ? [.sendPlan(host: host)] : []
+
+        case (.rollingBack(_, let pending, _), .planLoaded(let host, _)):
+            return pending.contains(host) ? [.runStep(stepID: "rollback", hosts: [host], inputs: facts.merging(runInputs) { $1 })] : []
+
         case (.finished, _):
             return []
 
@@ -184,11 +229,43 @@ public struct RunStateMachine: Sendable {
         let step = steps[index]
         if !failures.isEmpty {
             let reason = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
-            return finish(passedPointOfNoReturn ? .failedAfterPointOfNoReturn : .failed, reason: "step \(step.id) failed on \(reason)")
+            let why = "step \(step.id) failed on \(reason)"
+            if passedPointOfNoReturn { return finish(.failedAfterPointOfNoReturn, reason: why) }
+            return rollBack(because: why)
         }
         completed.insert(step.id)
         if step.isPointOfNoReturn { passedPointOfNoReturn = true }
         return advance(from: index + 1)
+    }
+
+    /// Asks every host to put its old cluster back, or fails plainly when the plan has no rollback.
+    private mutating func rollBack(because reason: String) -> [RunAction] {
+        guard !rollbackHosts.isEmpty else { return finish(.failed, reason: reason) }
+        state = .rollingBack(reason: reason, pending: Set(rollbackHosts), failures: [:])
+        return [
+            .journal(JournalRecord(kind: "run.rollback", message: reason)),
+            .show(ProgressLine(stepID: "rollback", text: "rolling back to the old cluster: \(reason)", level: "warning")),
+            .runStep(stepID: "rollback", hosts: rollbackHosts, inputs: facts.merging(runInputs) { $1 }),
+        ]
+    }
+
+    private mutating func afterRollbackReport() -> [RunAction] {
+        guard case .rollingBack(let reason, let pending, let failures) = state, pending.isEmpty else { return [] }
+        if failures.isEmpty { return finish(.rolledBack, reason: reason) }
+        let broken = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        return finish(.failed, reason: "\(reason); ROLLBACK FAILED on \(broken): check those hosts by hand")
+    }
+
+    private func handleRollbackDetail(_ event: StepEvent) -> [RunAction] {
+        switch event.kind {
+        case .log(let level, let message):
+            return [.journal(JournalRecord(kind: "step.log", step: "rollback", host: event.host, at: event.at, message: message, level: level)),
+                    .show(ProgressLine(host: event.host, stepID: "rollback", text: message, level: level))]
+        case .started:
+            return [.journal(JournalRecord(kind: "step.started", step: "rollback", host: event.host, at: event.at))]
+        default:
+            return []
+        }
     }
 
     /// Starts the first step at or after `index` not already completed, or finishes the run.

@@ -9,6 +9,11 @@ actor AgentLinks {
         writers[host] = writer
     }
 
+    /// Drops the host's connection (it ended, or a new one is about to replace it).
+    func forget(_ host: String) {
+        writers.removeValue(forKey: host)
+    }
+
     /// Sends `message` to `host`; throws when there is no open connection.
     func send(_ message: CoordinatorMessage, to host: String) async throws {
         guard let writer = writers[host] else {

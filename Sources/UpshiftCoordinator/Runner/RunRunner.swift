@@ -22,10 +22,12 @@ public final class RunRunner: @unchecked Sendable {
     }
 
     /// Runs the plan to its end; `completed` lists steps a resumed run skips.
-    public func run(completed: Set<String> = []) async throws -> (RunOutcome, String?) {
+    public func run(completed: Set<String> = [], facts: [String: String] = [:]) async throws -> (RunOutcome, String?) {
         let steps = StepPlanner.steps(for: plan)
         let hosts = plan.hosts.map(\.name)
-        var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed)
+        var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
+                                      facts: facts, runInputs: ["run.sync-secret": RunRunner.makeSecret()],
+                                      rollbackHosts: plan.strategy == .inplace ? hosts : [])
         let (events, continuation) = AsyncStream<RunEvent>.makeStream()
         let links = AgentLinks()
         var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")
@@ -35,9 +37,10 @@ public final class RunRunner: @unchecked Sendable {
             eventLoop: for await event in events {
                 for action in machine.handle(event) {
                     switch action {
-                    case .connect(let host):
+                    case .connect(let host, let retryForSeconds):
                         guard let planHost = plan.hosts.first(where: { $0.name == host }) else { continue }
-                        group.addTask { await self.connect(planHost, links: links, events: continuation) }
+                        await links.forget(host)
+                        group.addTask { await self.connect(planHost, retryForSeconds: retryForSeconds, links: links, events: continuation) }
                     case .sendPlan(let host):
                         await send(.loadPlan(bundle), to: host, links: links, events: continuation)
                     case .runStep(let stepID, let stepHosts, let inputs):
@@ -70,12 +73,27 @@ public final class RunRunner: @unchecked Sendable {
         }
     }
 
+    /// A one-time secret for this run (the standby sync's rsync password), from the system's random source.
+    static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+    }
+
     /// Holds one agent connection open for the run, turning what the agent says into run events.
-    private func connect(_ host: PlanHost, links: AgentLinks, events: AsyncStream<RunEvent>.Continuation) async {
+    private func connect(_ host: PlanHost, retryForSeconds: Int, links: AgentLinks, events: AsyncStream<RunEvent>.Continuation) async {
         var greeted = false
         do {
-            let channel = try await WireClient.connect(host: host.agentHost, port: host.agentPort, agentName: host.name,
-                                                       tlsDirectory: plan.tls.dir)
+            let deadline = ContinuousClock.now + .seconds(retryForSeconds)
+            var channel: NIOAsyncChannel<AgentMessage, CoordinatorMessage>
+            while true {
+                do {
+                    channel = try await WireClient.connect(host: host.agentHost, port: host.agentPort, agentName: host.name,
+                                                           tlsDirectory: plan.tls.dir)
+                    break
+                } catch where ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(.hello(CoordinatorHello(expectedAgent: host.name, bindirs: plan.bindirs)))
                 await links.register(host.name, outbound)
@@ -93,8 +111,10 @@ public final class RunRunner: @unchecked Sendable {
                     }
                 }
             }
+            await links.forget(host.name)
             events.yield(.disconnected(host: host.name, error: "the agent closed the connection"))
         } catch {
+            await links.forget(host.name)
             let where_ = "\(host.agentHost):\(host.agentPort)"
             events.yield(greeted ? .disconnected(host: host.name, error: "\(where_): \(error)")
                                  : .connectFailed(host: host.name, error: "\(where_): \(error)"))

@@ -36,12 +36,12 @@ public enum StepAction: Sendable, Equatable {
 public enum DowntimeMark: String, Sendable, Equatable, CaseIterable, Codable {
     /// Not a boundary.
     case none
-    /// First step of the write-downtime window.
+    /// Writes stop during this step: the write-downtime window opens.
     case writesStop = "writes-stop"
-    /// First step after the write-downtime window.
+    /// Writes are accepted again by the end of this step: the write-downtime window closes.
     case writesResume = "writes-resume"
-    /// First step of the read-downtime window.
+    /// Reads stop during this step.
     case readsStop = "reads-stop"
-    /// First step after the read-downtime window.
+    /// Reads are served again by the end of this step.
     case readsResume = "reads-resume"
 }

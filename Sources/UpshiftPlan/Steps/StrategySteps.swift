@@ -17,12 +17,22 @@ extension StepPlanner {
             builtin("stop-standbys", upgradedStandbys, downtime: .readsStop),
             builtin("pg-upgrade", primary),
         ]
-        if rsync { steps.append(builtin("sync-standbys", upgradedStandbys)) }
-        steps.append(builtin("start-primary", primary, pointOfNoReturn: true, downtime: .writesResume))
-        if !rsync { steps.append(builtin("basebackup-standbys", upgradedStandbys)) }
-        steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
+        // The new primary starts fenced (read-only) and `verify` lifts the fence once the tables match the
+        // old cluster's checksums, so nothing a client writes can blur the comparison: verify closes the
+        // write window. Rsync'd standbys are copies of that state and are verified with it; basebackup
+        // standbys are built from the verified primary afterwards.
+        if rsync {
+            steps.append(builtin("sync-standbys", upgradedStandbys))
+            steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
+            steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
+            steps.append(builtin("verify", upgraded, downtime: .writesResume))
+        } else {
+            steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
+            steps.append(builtin("verify", primary, downtime: .writesResume))
+            steps.append(builtin("basebackup-standbys", upgradedStandbys))
+            steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
+        }
         if plan.options.statistics != "none" { steps.append(builtin("statistics", primary)) }
-        steps.append(builtin("verify", upgraded))
         return steps
     }
 

@@ -1,0 +1,87 @@
+import Foundation
+import UpshiftPlan
+import UpshiftPostgres
+import UpshiftWire
+
+/// What an in-place step needs: the plan, this host, the request's inputs, where to work, how to report.
+struct InplaceContext {
+    let plan: Plan
+    let host: PlanHost
+    let request: StepRequest
+    let stateDirectory: String
+    let emit: (StepEventKind) -> Void
+    var launcher: ProgramLauncher = .direct
+
+    var versions: PostgresVersions {
+        get throws {
+            guard let versions = plan.postgres else { throw AgentError("an in-place plan needs postgres.from and postgres.to") }
+            return versions
+        }
+    }
+
+    var oldBinaries: PostgresBinaries { get throws { PostgresBinaries(bindir: try versions.from.bindir) } }
+    var newBinaries: PostgresBinaries { get throws { PostgresBinaries(bindir: try versions.to.bindir) } }
+
+    /// The fleet's primary.
+    var primary: PlanHost {
+        get throws {
+            guard let primary = plan.hosts.first(where: { $0.role == .primary }) else { throw AgentError("the plan has no primary") }
+            return primary
+        }
+    }
+
+    /// This host's new data directory.
+    var newPgdata: String {
+        get throws {
+            guard let path = host.newPgdata else { throw AgentError("host \(host.name) has no new_pgdata") }
+            return path
+        }
+    }
+
+    /// A folder for this run's files on this host (pg_upgrade's working directory, logs, saved settings).
+    func workDirectory() throws -> String {
+        let path = "\(stateDirectory)/runs/\(request.runID)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
+    }
+
+    /// Runs a program to success, logging its failure output in the error.
+    @discardableResult
+    func run(_ invocation: ProgramInvocation, onLine: ((ProgramOutputLine) -> Void)? = nil) throws -> ProgramResult {
+        try launcher.run(invocation, onLine: onLine).requireSuccess()
+    }
+
+    /// A fact an earlier step reported on `host` (`output` event), or a run input.
+    func fact(_ host: String, _ key: String) throws -> String {
+        guard let value = request.inputs["\(host).\(key)"] else {
+            throw AgentError("step \(request.stepID) needs \(key) from \(host), which no earlier step reported")
+        }
+        return value
+    }
+
+    /// A value the coordinator made for this run.
+    func runInput(_ key: String) throws -> String {
+        guard let value = request.inputs["run.\(key)"] else { throw AgentError("step \(request.stepID) needs the run's \(key)") }
+        return value
+    }
+
+    func output(_ key: String, _ value: String) { emit(.output(key: key, value: value)) }
+    func log(_ message: String, level: String = "info") { emit(.log(level: level, message: message)) }
+
+    /// Connects to this host's running old cluster.
+    func connectOld(database: String = "postgres") throws -> PostgresConnection {
+        try PostgresConnection(conninfo: LocalCluster.running(pgdata: host.pgdata).conninfo(database: database))
+    }
+
+    /// Connects to this host's running new cluster.
+    func connectNew(database: String = "postgres") throws -> PostgresConnection {
+        try PostgresConnection(conninfo: LocalCluster.running(pgdata: try newPgdata).conninfo(database: database))
+    }
+
+    /// A socket directory short enough for PostgreSQL's ~107-byte limit.
+    func shortSocketDirectory() throws -> String {
+        let path = "/tmp/upshift-\(request.runID.suffix(8))-\(host.name.prefix(12))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import UpshiftPostgres
+
+extension InplaceContext {
+    /// `rollback`: before the point of no return, put this host back on its old cluster, intact and running.
+    func rollback() throws {
+        stopSyncSender()
+        let oldBinaries = try self.oldBinaries
+        if let newPgdata = host.newPgdata, FileManager.default.fileExists(atPath: newPgdata) {
+            if let cluster = try? LocalCluster.running(pgdata: newPgdata) {
+                log("stopping the new cluster (pid \(cluster.pid))")
+                try? run(PgCtl(try newBinaries, pgdata: newPgdata).stop(mode: .fast))
+            }
+            let aside = "\(newPgdata).failed-\(request.runID)"
+            try FileManager.default.moveItem(atPath: newPgdata, toPath: aside)
+            log("moved the unfinished new cluster aside to \(aside)")
+        }
+        // A pg_upgrade that was killed may have left the old server running in binary-upgrade mode.
+        if let cluster = try? LocalCluster.running(pgdata: host.pgdata),
+           let opts = try? String(contentsOfFile: host.pgdata + "/postmaster.opts", encoding: .utf8), opts.contains(" \"-b\"") || opts.contains(" -b ") {
+            log("stopping the old server left in binary-upgrade mode (pid \(cluster.pid))")
+            try run(PgCtl(oldBinaries, pgdata: host.pgdata).stop(mode: .fast))
+        }
+        // In link mode pg_upgrade renames pg_control once it starts linking; until the new cluster starts
+        // the old one is intact and renaming it back is all it takes (pg_upgrade's own advice).
+        let control = host.pgdata + "/global/pg_control"
+        if !FileManager.default.fileExists(atPath: control), FileManager.default.fileExists(atPath: control + ".old") {
+            try FileManager.default.moveItem(atPath: control + ".old", toPath: control)
+            log("restored global/pg_control from pg_control.old")
+        }
+        if host.keepOld {
+            let old = try connectOld()
+            defer { old.close() }
+            _ = try old.simpleQuery("alter system reset primary_conninfo")
+            _ = try old.simpleQuery("select pg_reload_conf()")
+            log("re-attached to the old primary")
+            return
+        }
+        if host.role == .standby {
+            try restoreStandbyIdentity()
+        }
+        try start(oldBinaries, pgdata: host.pgdata, logName: "rollback-old")
+        let old = try connectOld()
+        defer { old.close() }
+        let state = try old.query("select current_setting('server_version'), pg_is_in_recovery()").rows[0]
+        guard (host.role == .primary) == (state[1] == "f") else {
+            throw AgentError("the old \(host.role.rawValue) on \(host.name) came back \(state[1] == "t" ? "in recovery" : "writable")")
+        }
+        log("the old cluster is running again on \(host.name): PostgreSQL \(state[0] ?? "?")")
+    }
+
+    /// A standby whose old data directory was overwritten by the sync gets its own settings and standby.signal back.
+    private func restoreStandbyIdentity() throws {
+        let signal = host.pgdata + "/standby.signal"
+        let saved = try savedStandbySettings()
+        guard !FileManager.default.fileExists(atPath: signal) || saved["port"].map({ $0 != String(host.port) }) == true else { return }
+        var lines = ["# upshift rollback: this host's own settings as a standby"]
+        for name in ["port", "listen_addresses", "unix_socket_directories", "primary_conninfo", "primary_slot_name", "hot_standby", "cluster_name"] {
+            if let value = saved[name], !value.isEmpty { lines.append("\(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'") }
+        }
+        try appendLines(lines, to: host.pgdata + "/postgresql.auto.conf")
+        FileManager.default.createFile(atPath: signal, contents: nil)
+    }
+}
