@@ -21,7 +21,9 @@ struct Preflight: AsyncParsableCommand {
             printError(errors.description)
             throw ExitCode(1)
         }
-        let checks = await FleetPreflight.run(plan: loaded.plan)
+        // Live lines go to standard error so that standard output holds only the verdicts.
+        let live = ProgressOutput(json: false) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let checks = try await FleetPreflight.run(loaded: loaded, output: live)
         if output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

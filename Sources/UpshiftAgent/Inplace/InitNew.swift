@@ -29,6 +29,7 @@ struct InitNew {
         let options = settings.initdb(pgdata: newPgdata)
         context.log("initdb \(options.arguments(major: major).joined(separator: " "))")
         try context.run(options.invocation(try context.newBinaries, major: major))
+        try context.markAsOurs(newPgdata)
 
         let known = try knownParameters()
         var lines = ["", "# Carried over from the PostgreSQL \(try context.versions.from.version) cluster by upshift (run \(context.request.runID))"]

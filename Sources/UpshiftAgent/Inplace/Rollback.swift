@@ -6,7 +6,7 @@ extension InplaceContext {
     func rollback() throws {
         stopSyncSender()
         let oldBinaries = try self.oldBinaries
-        if let newPgdata = host.newPgdata, FileManager.default.fileExists(atPath: newPgdata) {
+        if let newPgdata = host.newPgdata, FileManager.default.fileExists(atPath: newPgdata), isOurs(newPgdata) {
             if let cluster = try? LocalCluster.running(pgdata: newPgdata) {
                 log("stopping the new cluster (pid \(cluster.pid))")
                 try? run(PgCtl(try newBinaries, pgdata: newPgdata).stop(mode: .fast))
@@ -47,6 +47,16 @@ extension InplaceContext {
             throw AgentError("the old \(host.role.rawValue) on \(host.name) came back \(state[1] == "t" ? "in recovery" : "writable")")
         }
         log("the old cluster is running again on \(host.name): PostgreSQL \(state[0] ?? "?")")
+    }
+
+    /// Marks a new data directory as made by this run, so a rollback moves aside only what the run made
+    /// (the sync and pg_basebackup carry the mark to the standbys).
+    func markAsOurs(_ pgdata: String) throws {
+        try request.runID.write(toFile: pgdata + "/upshift.run", atomically: true, encoding: .utf8)
+    }
+
+    func isOurs(_ pgdata: String) -> Bool {
+        (try? String(contentsOfFile: pgdata + "/upshift.run", encoding: .utf8)) == request.runID
     }
 
     /// A standby whose old data directory was overwritten by the sync gets its own settings and standby.signal back.

@@ -21,50 +21,55 @@ public struct PreflightCheck: Codable, Sendable, Equatable {
     }
 }
 
-/// Read-only checks that reach every host through its agent: reachable over mutual TLS, the right agent,
-/// the plan's PostgreSQL builds installed where the plan says.
+/// Read-only checks on every host through its agent: for the upgrade strategies, the plan's `preflight`
+/// step (versions, settings, pg_upgrade --check, schema restore, replication…); for a runbook, that each
+/// agent answers as the host it should be. Changes nothing.
 public enum FleetPreflight {
-    /// Runs the checks on every host at once; changes nothing anywhere.
-    public static func run(plan: Plan) async -> [PreflightCheck] {
-        await withTaskGroup(of: [PreflightCheck].self) { group in
+    /// Runs the checks on every host at once and returns every verdict, hosts in plan order.
+    public static func run(loaded: LoadedPlan, output: ProgressOutput) async throws -> [PreflightCheck] {
+        let plan = loaded.plan
+        let collected = CheckCollector()
+        guard let step = StepPlanner.steps(for: plan).first(where: { $0.id == "preflight" }) else {
+            return await agentChecks(plan: plan)
+        }
+        let bundle = BundleBuilder.bundle(for: loaded)
+        let runner = RunRunner(plan: plan, bundle: bundle, runID: "preflight-\(UUID().uuidString.prefix(8).lowercased())",
+                               journal: nil, output: output, steps: [step]) { event in
+            if case .check(let check) = event.kind { collected.add(PreflightCheck(host: event.host, check)) }
+        }
+        let (outcome, reason) = try await runner.run()
+        var checks = collected.all
+        if outcome != .done, !checks.contains(where: { $0.verdict == .fail }) {
+            checks.append(PreflightCheck(host: "-", name: "preflight", verdict: .fail, detail: reason ?? "preflight did not finish"))
+        }
+        let order = Dictionary(uniqueKeysWithValues: plan.hosts.enumerated().map { ($1.name, $0) })
+        return checks.enumerated().sorted { (order[$0.element.host] ?? -1, $0.offset) < (order[$1.element.host] ?? -1, $1.offset) }.map(\.element)
+    }
+
+    /// For plans without a preflight step: each agent is reachable over mutual TLS and is the right host.
+    static func agentChecks(plan: Plan) async -> [PreflightCheck] {
+        await withTaskGroup(of: PreflightCheck.self) { group in
             for host in plan.hosts {
-                group.addTask { await check(host, plan: plan) }
+                group.addTask { await agentCheck(host, plan: plan) }
             }
             var checks: [PreflightCheck] = []
-            for await hostChecks in group { checks += hostChecks }
+            for await check in group { checks.append(check) }
             let order = Dictionary(uniqueKeysWithValues: plan.hosts.enumerated().map { ($1.name, $0) })
             return checks.sorted { (order[$0.host] ?? 0) < (order[$1.host] ?? 0) }
         }
     }
 
-    private static func check(_ host: PlanHost, plan: Plan) async -> [PreflightCheck] {
+    private static func agentCheck(_ host: PlanHost, plan: Plan) async -> PreflightCheck {
         let address = "\(host.agentHost):\(host.agentPort)"
-        let hello: AgentHello
         do {
-            hello = try await greet(host, plan: plan)
+            let hello = try await greet(host, plan: plan)
+            return PreflightCheck(host: host.name, name: "agent", verdict: hello.agentName == host.name ? .pass : .fail,
+                                  detail: "\(address) answers as \(hello.agentName) on \(hello.hostname)",
+                                  remedy: hello.agentName == host.name ? nil : "point hosts[].agent of \(host.name) at its own agent")
         } catch {
-            return [PreflightCheck(host: host.name, name: "agent", verdict: .fail, detail: "\(address): \(error)",
-                                   remedy: "start upshift-agent on \(host.name) with the tls folder from `upshift certs init`")]
+            return PreflightCheck(host: host.name, name: "agent", verdict: .fail, detail: "\(address): \(error)",
+                                  remedy: "start upshift-agent on \(host.name) with the tls folder from `upshift certs init`")
         }
-        var checks = [PreflightCheck(host: host.name, name: "agent", verdict: hello.agentName == host.name ? .pass : .fail,
-                                     detail: "\(address) answers as \(hello.agentName) on \(hello.hostname)",
-                                     remedy: hello.agentName == host.name ? nil : "point hosts[].agent of \(host.name) at its own agent")]
-        guard let versions = plan.postgres else { return checks }
-        var wanted = [("old-bindir", versions.from)]
-        if !host.keepOld { wanted.append(("new-bindir", versions.to)) }
-        for (name, install) in wanted {
-            if let found = hello.postgres.first(where: { $0.bindir == install.bindir }) {
-                let ok = found.major == install.version
-                checks.append(PreflightCheck(host: host.name, name: name, verdict: ok ? .pass : .fail,
-                                             detail: "\(install.bindir): \(found.version)",
-                                             remedy: ok ? nil : "postgres.\(name == "old-bindir" ? "from" : "to").bindir must hold PostgreSQL \(install.version)"))
-            } else {
-                checks.append(PreflightCheck(host: host.name, name: name, verdict: .fail,
-                                             detail: "\(install.bindir): no PostgreSQL there",
-                                             remedy: "install PostgreSQL \(install.version) on \(host.name) or fix the plan's bindir"))
-            }
-        }
-        return checks
     }
 
     private static func greet(_ host: PlanHost, plan: Plan) async throws -> AgentHello {
@@ -80,5 +85,31 @@ public enum FleetPreflight {
             }
             throw CoordinatorError("the agent closed the connection before hello")
         }
+    }
+}
+
+/// Gathers check verdicts arriving from several connections.
+private final class CheckCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var checks: [PreflightCheck] = []
+
+    func add(_ check: PreflightCheck) {
+        lock.lock()
+        checks.append(check)
+        lock.unlock()
+    }
+
+    var all: [PreflightCheck] {
+        lock.lock()
+        defer { lock.unlock() }
+        return checks
+    }
+}
+
+extension PreflightCheck {
+    /// A host's verdict from the wire.
+    init(host: String, _ check: CheckResult) {
+        self.init(host: host, name: check.name, verdict: Verdict(rawValue: check.verdict.rawValue) ?? .fail,
+                  detail: check.detail, remedy: check.remedy)
     }
 }

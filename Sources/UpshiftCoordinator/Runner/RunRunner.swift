@@ -9,11 +9,17 @@ public final class RunRunner: @unchecked Sendable {
     private let plan: Plan
     private let bundle: PlanBundle
     private let runID: String
-    private let journal: RunJournal
+    private let journal: RunJournal?
+    private let steps: [Step]
+    private let onEvent: @Sendable (StepEvent) -> Void
     private let output: ProgressOutput
 
-    /// A runner for one run of `plan`, journaling to `journal` and showing progress on `output`.
-    public init(plan: Plan, bundle: PlanBundle, runID: String, journal: RunJournal, output: ProgressOutput) {
+    /// A runner for one run of `plan`, journaling to `journal` (none for read-only runs such as preflight)
+    /// and showing progress on `output`; `steps` defaults to the plan's, `onEvent` sees every step event.
+    public init(plan: Plan, bundle: PlanBundle, runID: String, journal: RunJournal?, output: ProgressOutput,
+                steps: [Step]? = nil, onEvent: @escaping @Sendable (StepEvent) -> Void = { _ in }) {
+        self.steps = steps ?? StepPlanner.steps(for: plan)
+        self.onEvent = onEvent
         self.plan = plan
         self.bundle = bundle
         self.runID = runID
@@ -23,11 +29,10 @@ public final class RunRunner: @unchecked Sendable {
 
     /// Runs the plan to its end; `completed` lists steps a resumed run skips.
     public func run(completed: Set<String> = [], facts: [String: String] = [:]) async throws -> (RunOutcome, String?) {
-        let steps = StepPlanner.steps(for: plan)
         let hosts = plan.hosts.map(\.name)
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
                                       facts: facts, runInputs: ["run.sync-secret": RunRunner.makeSecret()],
-                                      rollbackHosts: plan.strategy == .inplace ? hosts : [])
+                                      rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [])
         let (events, continuation) = AsyncStream<RunEvent>.makeStream()
         let links = AgentLinks()
         var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")
@@ -49,7 +54,7 @@ public final class RunRunner: @unchecked Sendable {
                             await send(.runStep(request), to: host, links: links, events: continuation)
                         }
                     case .journal(let record):
-                        try journal.append(record)
+                        try journal?.append(record)
                     case .show(let line):
                         output.show(line)
                     case .finish(let result, let reason):
@@ -105,6 +110,7 @@ public final class RunRunner: @unchecked Sendable {
                     case .planLoaded(let sha):
                         events.yield(.planLoaded(host: host.name, sha256: sha))
                     case .event(let event):
+                        onEvent(event)
                         events.yield(.step(event))
                     case .refused(let reason):
                         events.yield(.refused(host: host.name, reason: reason))
