@@ -79,6 +79,43 @@ import UpshiftTestSupport
     }
 }
 
+extension InplaceUpgradeTests {
+    @Test func aCoordinatorKilledAfterPgUpgradeIsResumedToTheEnd() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-resume")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let plan = try fleet.writePlan(options: "  standbys: basebackup")
+        let runDir = fleet.scratch.path + "/runs/resume"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: Executables.upshift)
+        coordinator.arguments = ["run", plan, "--yes", "--run-dir", runDir]
+        coordinator.standardOutput = FileHandle.nullDevice
+        try coordinator.run()
+        try waitFor("pg-upgrade to finish", seconds: 120) {
+            let journal = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
+            return journal.contains(#""kind":"step.finished""#) && journal.contains(#""step":"pg-upgrade""#)
+                && journal.split(separator: "\n").contains { $0.contains(#""kind":"step.finished""#) && $0.contains(#""step":"pg-upgrade""#) }
+        }
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+
+        let status = try Executables.runUpshift(["status", runDir])
+        #expect(status.stdout.contains("running"), "\(status.stdout)")
+        let resumed = try Executables.runUpshift(["resume", runDir])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        let primary = try fleet.connect(fleet.hosts[0])
+        defer { primary.close() }
+        #expect(try serverMajor(primary) == 17)
+        #expect(try primary.query("select count(*) from pgbench_accounts").rows == [["100000"]])
+        // pg_upgrade ran exactly once: one start and one finish in the agent's journal for this run.
+        let agentJournal = try runAsPostgres(["/bin/cat", fleet.hosts[0].agent.stateDirectory + "/journal.jsonl"]).stdout
+        let upgradeLines = agentJournal.split(separator: "\n").filter { $0.contains(#""step":"pg-upgrade""#) }
+        #expect(upgradeLines.filter { $0.contains(#""state":"started""#) }.count == 1)
+        let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
+        #expect(report.stdout.contains(#""result" : "done""#))
+    }
+}
+
 func waitFor(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while !(try condition()) {

@@ -33,12 +33,16 @@ public struct RunStateMachine: Sendable {
     private let runInputs: [String: String]
     /// Hosts that run the `rollback` step when the run fails before its point of no return; empty for none.
     public let rollbackHosts: [String]
+    /// A resumed run whose journal shows a rollback under way carries on with it, with this reason.
+    private let rollbackUnderWay: String?
 
     /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
     /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
     public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
-                facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = []) {
+                facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = [],
+                rollbackUnderWay: String? = nil) {
         self.rollbackHosts = rollbackHosts
+        self.rollbackUnderWay = rollbackUnderWay
         self.steps = steps
         self.hosts = hosts
         self.planSHA256 = planSHA256
@@ -94,7 +98,9 @@ public struct RunStateMachine: Sendable {
             }
             pending.remove(host)
             var actions: [RunAction] = [.journal(JournalRecord(kind: "host.plan-loaded", host: host))]
-            if pending.isEmpty {
+            if pending.isEmpty, let reason = rollbackUnderWay {
+                actions += rollBack(because: reason)
+            } else if pending.isEmpty {
                 actions += advance(from: 0)
             } else {
                 state = .loadingPlan(pending: pending)

@@ -31,6 +31,50 @@ public struct RunLauncher {
     }
 }
 
+/// Continues a run whose coordinator stopped, from its run directory: the plan bundle it ran, its journal.
+public struct RunResumer {
+    /// The run directory `upshift run` printed.
+    public let runDirectory: RunDirectory
+
+    /// A resumer for `runDirectory`.
+    public init(runDirectory: RunDirectory) {
+        self.runDirectory = runDirectory
+    }
+
+    /// Carries the run on from its journal: finished steps are skipped, the step that was under way is asked
+    /// for again (an agent answers from its own journal and never runs a step twice), a rollback under way
+    /// goes on. Returns nil outcome when the run had already ended.
+    public func resume(output: ProgressOutput) async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
+        let metadata = try RunMetadata.read(from: runDirectory)
+        guard let data = FileManager.default.contents(atPath: runDirectory.bundlePath) else {
+            throw JournalError(path: runDirectory.bundlePath, message: "no plan bundle in this run directory")
+        }
+        let bundle = try JSONDecoder().decode(PlanBundle.self, from: data)
+        guard bundle.isIntact, bundle.sha256 == metadata.planSHA256 else {
+            throw JournalError(path: runDirectory.bundlePath, message: "the plan bundle does not match the run's hash")
+        }
+        let loaded = try PlanLoader.parse(text: bundle.planText, path: metadata.planPath, environment: bundle.variables) { path in
+            guard let source = bundle.hookSource(forPath: path) else { throw HookFileNotFound(path: path) }
+            return source
+        }
+        let records = try RunJournal.read(path: runDirectory.journalPath)
+        if let end = records.last(where: { $0.kind == "run.finished" }) {
+            return (end.outcome ?? .failed, end.message, true)
+        }
+        let summary = RunSummary(planName: metadata.plan, records: records)
+        var facts: [String: String] = [:]
+        for record in records where record.kind == "step.output" {
+            if let host = record.host, let key = record.unit, let value = record.message { facts["\(host).\(key)"] = value }
+        }
+        let rollback = records.last(where: { $0.kind == "run.rollback" })?.message
+        let journal = try RunJournal(path: runDirectory.journalPath, runID: metadata.run, planSHA256: bundle.sha256)
+        try journal.append(JournalRecord(kind: "run.resumed", message: "\(summary.completedStepIDs.count) steps already done"))
+        let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: metadata.run, journal: journal, output: output)
+        let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: facts, rollbackUnderWay: rollback)
+        return (outcome, reason, false)
+    }
+}
+
 /// `run.json`: what a run directory holds a run of.
 public struct RunMetadata: Codable, Sendable {
     public var plan: String

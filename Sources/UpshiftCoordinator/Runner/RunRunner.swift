@@ -28,11 +28,12 @@ public final class RunRunner: @unchecked Sendable {
     }
 
     /// Runs the plan to its end; `completed` lists steps a resumed run skips.
-    public func run(completed: Set<String> = [], facts: [String: String] = [:]) async throws -> (RunOutcome, String?) {
+    public func run(completed: Set<String> = [], facts: [String: String] = [:], rollbackUnderWay: String? = nil) async throws -> (RunOutcome, String?) {
         let hosts = plan.hosts.map(\.name)
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
                                       facts: facts, runInputs: ["run.sync-secret": RunRunner.makeSecret()],
-                                      rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [])
+                                      rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [],
+                                      rollbackUnderWay: rollbackUnderWay)
         let (events, continuation) = AsyncStream<RunEvent>.makeStream()
         let links = AgentLinks()
         var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")
