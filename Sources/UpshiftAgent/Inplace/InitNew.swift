@@ -20,13 +20,13 @@ struct InitNew {
         }
         let old = try context.connectOld()
         defer { old.close() }
-        let settings = try ClusterSettings.read(old)
+        let settings = try ClusterSettings.read(OldCluster(local: LocalCluster.running(pgdata: context.host.pgdata), user: nil))
         let carried = try carriedSettings(old)
         let hbaFile = try old.query("show hba_file").rows.first?.first ?? nil
         let identFile = try old.query("show ident_file").rows.first?.first ?? nil
 
         let major = try context.versions.to.version
-        let options = settings.initdb(pgdata: newPgdata)
+        let options = settings.initDBOptions(pgdata: newPgdata, newMajor: major)
         context.log("initdb \(options.arguments(major: major).joined(separator: " "))")
         try context.run(options.invocation(try context.newBinaries, major: major))
         try context.markAsOurs(newPgdata)
@@ -49,7 +49,7 @@ struct InitNew {
             try? FileManager.default.moveItem(atPath: target, toPath: target + ".initdb")
             try FileManager.default.copyItem(atPath: source, toPath: target)
         }
-        context.output("superuser", settings.superuser)
+        context.output("superuser", settings.installUser)
     }
 
     /// Settings the old cluster takes from its configuration files or command line, as it shows them.
