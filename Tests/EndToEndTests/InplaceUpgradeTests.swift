@@ -16,6 +16,40 @@ import UpshiftTestSupport
         }
     }
 
+    @Test(arguments: [("15", "17", ["db2", "db3"]), ("15", "18", ["db2"]), ("17", "18", ["db2"])])
+    func upgradesWithRsyncStandbys(from: String, to: String, standbys: [String]) throws {
+        let fleet = try StreamingFleet(from: from, to: to, standbys: standbys, prefix: "e2e-rs\(from)\(to)")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let plan = try fleet.writePlan()
+        let runDir = fleet.scratch.path + "/runs/rsync"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let major = try TestPostgres.major(to)
+        let primary = try fleet.connect(fleet.hosts[0])
+        defer { primary.close() }
+        #expect(try serverMajor(primary) == major)
+        _ = try primary.query("insert into customers (name) values ('after the upgrade')")
+        let replicas = try primary.query("select application_name, state from pg_stat_replication order by 1").rows
+        #expect(replicas == standbys.map { [$0, "streaming"] })
+        for host in fleet.hosts.dropFirst() {
+            let standby = try fleet.connect(host)
+            defer { standby.close() }
+            #expect(try serverMajor(standby) == major)
+            #expect(try standby.query("select pg_is_in_recovery()").rows == [["t"]])
+            try waitFor("\(host.name) to replay the write") {
+                try standby.query("select count(*) from customers where name = 'after the upgrade'").rows == [["1"]]
+            }
+            // The sync hard-linked the standby's own old relation files into the new cluster.
+            let relation = try primary.query("select pg_relation_filepath('pgbench_accounts')").rows[0][0]!
+            var info = stat()
+            #expect(stat(host.newPgdata + "/" + relation, &info) == 0 && info.st_nlink >= 2)
+        }
+        let verified = try journalRecords(runDir).filter { $0["kind"] as? String == "step.output" && ($0["unit"] as? String)?.hasPrefix("verify.") == true }
+        #expect(Set(verified.compactMap { $0["host"] as? String }) == Set(fleet.hosts.map(\.name)))
+        #expect(!verified.isEmpty && verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })
+    }
+
     @Test func upgrades15To17WithABasebackupStandbyAndKeepsTheRollbackStandbyOn15() throws {
         let fleet = try StreamingFleet(standbys: ["db2", "db3"], keepOld: ["db3"], prefix: "e2e-bb")
         defer { fleet.tearDown() }

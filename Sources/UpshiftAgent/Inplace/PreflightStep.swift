@@ -12,8 +12,4 @@ extension InplaceContext {
         }
         if !failed.isEmpty { throw AgentError("preflight failed on \(host.name): \(failed.joined(separator: ", "))") }
     }
-
-    func serveSync() throws {}
-    func syncStandby() throws { throw AgentError("sync-standbys is not built yet") }
-    func stopSyncSender() {}
 }
