@@ -80,7 +80,7 @@ CONF
   cp "$here/Hooks/row_counts.lua" "$here/Hooks/notify.lua" "$FLEET/plan/Hooks/"
   for plan in fleet-upgrade fleet-runbook; do
     sed -e "s|@FLEET@|$FLEET|g" -e "s|@AGENT1@|$AGENT1|; s|@AGENT2@|$AGENT2|" -e "s|@PG_ROOT@|$PG_ROOT|g" \
-        -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|; s|@STANDBY_PORT@|$STANDBY_PORT|" -e "s|@STANDBYS@|${STANDBYS:-basebackup}|" \
+        -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|; s|@STANDBY_PORT@|$STANDBY_PORT|" -e "s|@STANDBYS@|${STANDBYS:-rsync}|" \
         "$here/examples/$plan.yaml.in" > "$FLEET/plan/${plan#fleet-}.yaml"
   done
   ln -sfn "$FLEET/tls" "$FLEET/plan/tls"

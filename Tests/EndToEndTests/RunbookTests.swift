@@ -184,3 +184,14 @@ import UpshiftTestSupport
         #expect(usage.status == 2)
     }
 }
+
+/// Every plan shipped in Plans/ passes `upshift check` as it is.
+@Test func everyShippedPlanChecks() throws {
+    let plans = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Plans").standardizedFileURL.path
+    let files = try FileManager.default.contentsOfDirectory(atPath: plans).filter { $0.hasSuffix(".yaml") }
+    #expect(files.count >= 3)
+    for file in files {
+        let check = try Executables.runUpshift(["check", "\(plans)/\(file)"])
+        #expect(check.status == 0, "\(file): \(check.stderr)")
+    }
+}
