@@ -19,9 +19,9 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 down() {
-  for pidfile in "$FLEET"/agent-*.pid; do
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-  done
+  # The agents run under runuser; stop the agents themselves (SIGTERM: graceful shutdown).
+  pkill -TERM -f "^$FLEET/bin/upshift-agent " 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -f "^$FLEET/bin/upshift-agent " >/dev/null || break; sleep 0.1; done
   for d in "$FLEET"/db1/15 "$FLEET"/db2/15; do
     [ -f "$d/postmaster.pid" ] && as_pg "$OLD/pg_ctl" -D "$d" -m fast stop >/dev/null 2>&1 || true
   done
@@ -56,7 +56,7 @@ CONF
     -f "$PAGILA/pagila-schema.sql" -f "$PAGILA/pagila-data.sql" >/dev/null
 
   say "standby db2: pg_basebackup of db1, streaming, on port $STANDBY_PORT"
-  as_pg "$OLD/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$FLEET/db2/15" -R -X stream >/dev/null
+  as_pg "$OLD/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$FLEET/db2/15" -R -X stream -c fast >/dev/null
   as_pg sed -i "s/^port = $PRIMARY_PORT/port = $STANDBY_PORT/" "$FLEET/db2/15/postgresql.conf"
   as_pg "$OLD/pg_ctl" -D "$FLEET/db2/15" -l "$FLEET/db2/15.log" -w start >/dev/null
 
@@ -69,7 +69,6 @@ CONF
     port_var="AGENT$n"
     as_pg "$FLEET/bin/upshift-agent" --listen "127.0.0.1:${!port_var}" --tls-dir "$FLEET/db$n/tls" \
       --state-dir "$FLEET/db$n/agent-state" >"$FLEET/agent-db$n.out" 2>"$FLEET/agent-db$n.log" &
-    echo $! > "$FLEET/agent-db$n.pid"
   done
   for n in 1 2; do
     for _ in $(seq 50); do grep -q listening "$FLEET/agent-db$n.out" 2>/dev/null && break; sleep 0.1; done

@@ -42,6 +42,10 @@ extension InplaceContext {
         try start(oldBinaries, pgdata: host.pgdata, logName: "rollback-old")
         let old = try connectOld()
         defer { old.close() }
+        if host.role == .primary {
+            // stop-primary may have fenced writes on a server that was never stopped.
+            try liftFence(old)
+        }
         let state = try old.query("select current_setting('server_version'), pg_is_in_recovery()").rows[0]
         guard (host.role == .primary) == (state[1] == "f") else {
             throw AgentError("the old \(host.role.rawValue) on \(host.name) came back \(state[1] == "t" ? "in recovery" : "writable")")

@@ -28,7 +28,7 @@ struct TableChecksums: Codable, Equatable {
             defer { connection.close() }
             let list = try connection.query("""
                 select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                where c.relkind in ('r', 'm') and n.nspname <> all($1::text[]) and n.nspname not like 'pg_toast%'
+                where (c.relkind = 'r' or (c.relkind = 'm' and c.relispopulated)) and n.nspname <> all($1::text[]) and n.nspname not like 'pg_toast%'
                   and n.nspname not like 'pg_temp%' and ($2 or c.relpersistence = 'p')
                 order by 1, 2
                 """, ["{\(skippedSchemas.joined(separator: ","))}", includeUnlogged ? "true" : "false"])

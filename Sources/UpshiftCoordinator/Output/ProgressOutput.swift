@@ -29,7 +29,7 @@ public final class ProgressOutput: @unchecked Sendable {
         }
         let time = WireJSON.format(date).dropFirst(11).prefix(12)
         let host = (line.host ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
-        let step = (line.stepID ?? "").padding(toLength: 28, withPad: " ", startingAt: 0)
+        let step = (line.stepID ?? "").padding(toLength: 32, withPad: " ", startingAt: 0)
         let marker = line.level == "error" ? "✗ " : line.level == "warning" ? "! " : ""
         write("\(time)  \(host) \(step) \(marker)\(line.text)")
     }
