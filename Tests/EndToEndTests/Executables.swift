@@ -28,11 +28,14 @@ final class AgentProcess {
     let port: Int
     let stateDirectory: String
     let logPath: String
+    let tlsDirectory: String
+    let scratch: ScratchDir
     /// The agent's own pid (the process we started may be `runuser`).
     let pid: Int32
     private let process: Process
 
-    init(name: String, tlsDirectory: String, scratch: ScratchDir) throws {
+    /// Starts the agent on `port` (0: a free one), keeping its state directory across restarts.
+    init(name: String, tlsDirectory: String, scratch: ScratchDir, port requestedPort: Int = 0) throws {
         self.name = name
         let binary = scratch.path + "/upshift-agent"
         if !FileManager.default.fileExists(atPath: binary) {
@@ -40,10 +43,12 @@ final class AgentProcess {
         }
         stateDirectory = scratch.path + "/state-\(name)"
         logPath = scratch.path + "/agent-\(name).log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         _ = try runAsPostgres(["/bin/mkdir", "-p", stateDirectory])
+        self.tlsDirectory = tlsDirectory
+        self.scratch = scratch
         let process = Process()
-        let argv = [binary, "--listen", "127.0.0.1:0", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory]
+        let argv = [binary, "--listen", "127.0.0.1:\(requestedPort)", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory]
         if getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
             process.arguments = ["-u", "postgres", "--"] + argv
@@ -78,6 +83,11 @@ final class AgentProcess {
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// A new agent process for the same host: same port, TLS folder and state directory (as systemd restarts one).
+    func restarted() throws -> AgentProcess {
+        try AgentProcess(name: name, tlsDirectory: tlsDirectory, scratch: scratch, port: port)
+    }
 
     /// SIGTERM to the agent, then wait for its graceful shutdown.
     func stop() {

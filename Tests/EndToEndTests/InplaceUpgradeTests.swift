@@ -114,6 +114,85 @@ import UpshiftTestSupport
 }
 
 extension InplaceUpgradeTests {
+    /// The primary's agent is killed while pg_upgrade runs; the coordinator rolls back the other hosts and
+    /// waits for the agent to come back (as systemd would restart it), then rolls the primary back too.
+    @Test func anAgentKilledDuringPgUpgradeIsRolledBackIntact() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-kill")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
+        let before = try fleet.connect(fleet.hosts[0])
+        let expected = try before.query(checksum).rows
+        before.close()
+        let plan = try fleet.writePlan()
+        let runDir = fleet.scratch.path + "/runs/kill"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: Executables.upshift)
+        coordinator.arguments = ["run", plan, "--yes", "--run-dir", runDir]
+        let output = Pipe()
+        coordinator.standardOutput = output
+        try coordinator.run()
+        try waitFor("pg-upgrade to start", seconds: 120) {
+            let journal = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
+            return journal.split(separator: "\n").contains { $0.contains(#""kind":"step.progress""#) && $0.contains(#""step":"pg-upgrade""#) }
+        }
+        fleet.hosts[0].agent.kill()
+        Thread.sleep(forTimeInterval: 1)
+        fleet.hosts[0].agent = try fleet.hosts[0].agent.restarted()
+        coordinator.waitUntilExit()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(coordinator.terminationStatus == 1, "\(printed)")
+        #expect(printed.contains("result: rolled_back"), "\(printed)")
+        #expect(printed.contains("the old cluster is running again on db1"), "\(printed)")
+        let primary = try fleet.connect(fleet.hosts[0])
+        defer { primary.close() }
+        #expect(try serverMajor(primary) == 15)
+        #expect(try primary.query(checksum).rows == expected)
+        _ = try primary.query("insert into customers (name) values ('after the rollback')")
+        let standby = try fleet.connect(fleet.hosts[1])
+        defer { standby.close() }
+        try waitFor("the standby to replay again") {
+            try standby.query("select count(*) from customers where name = 'after the rollback'").rows == [["1"]]
+        }
+    }
+
+    /// Debian's 15.20 passes `pg_upgrade --check` to 17 and then fails restoring the schema (pg_attver):
+    /// without the schema-restore preflight the real pg_upgrade fails and the fleet is rolled back intact;
+    /// with it, preflight refuses the plan before anything changes.
+    @Test func debian1520IsCaughtByTheSchemaRestoreOrRolledBackWithoutIt() throws {
+        let fleet = try StreamingFleet(from: "15-debian", to: "17", standbys: ["db2"], prefix: "e2e-deb")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
+        let before = try fleet.connect(fleet.hosts[0])
+        let expected = try before.query(checksum).rows
+        before.close()
+
+        let unguarded = try fleet.writePlan(options: "  schema_restore_check: false")
+        let rolledBack = try Executables.runUpshift(["run", unguarded, "--yes", "--run-dir", fleet.scratch.path + "/runs/unguarded"])
+        #expect(rolledBack.status == 1)
+        #expect(rolledBack.stdout.contains("PASS pg_upgrade-check"), "\(rolledBack.stdout)")
+        #expect(rolledBack.stdout.contains("result: rolled_back — step pg-upgrade failed on db1"), "\(rolledBack.stdout)")
+        let primary = try fleet.connect(fleet.hosts[0])
+        #expect(try serverMajor(primary) == 15)
+        #expect(try primary.query(checksum).rows == expected)
+        _ = try primary.query("insert into customers (name) values ('after the rollback')")
+        primary.close()
+        let standby = try fleet.connect(fleet.hosts[1])
+        defer { standby.close() }
+        try waitFor("the standby to stream and replay again") {
+            try standby.query("select count(*) from customers where name = 'after the rollback'").rows == [["1"]]
+        }
+
+        let guarded = try fleet.writePlan()
+        let refused = try Executables.runUpshift(["run", guarded, "--yes", "--run-dir", fleet.scratch.path + "/runs/guarded"])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("FAIL schema-restore") && refused.stdout.contains("pg_attver"), "\(refused.stdout)")
+        let still = try fleet.connect(fleet.hosts[0])
+        defer { still.close() }
+        #expect(try serverMajor(still) == 15)
+    }
+
     @Test func aCoordinatorKilledAfterPgUpgradeIsResumedToTheEnd() throws {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-resume")
         defer { fleet.tearDown() }

@@ -20,7 +20,7 @@ final class StreamingFleet {
     let to: String
     let socketDirectory: String
     let tlsDirectory: String
-    private(set) var hosts: [Host] = []
+    var hosts: [Host] = []
 
     var primary: Host { hosts[0] }
 

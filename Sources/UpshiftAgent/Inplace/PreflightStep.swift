@@ -6,7 +6,9 @@ extension InplaceContext {
         var failed: [String] = []
         let scratch = try workDirectory() + "/preflight"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try InplacePreflight(plan: plan, host: host, scratchDirectory: scratch, launcher: launcher).run { check in
+        var limits = PreflightLimits()
+        limits.schemaRestore = plan.options.schemaRestoreCheck
+        try InplacePreflight(plan: plan, host: host, scratchDirectory: scratch, limits: limits, launcher: launcher).run { check in
             emit(.check(check))
             if check.verdict == .fail { failed.append(check.name) }
         }

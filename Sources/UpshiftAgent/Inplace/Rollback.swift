@@ -9,7 +9,7 @@ extension InplaceContext {
         if let newPgdata = host.newPgdata, FileManager.default.fileExists(atPath: newPgdata), isOurs(newPgdata) {
             if let cluster = try? LocalCluster.running(pgdata: newPgdata) {
                 log("stopping the new cluster (pid \(cluster.pid))")
-                try? run(PgCtl(try newBinaries, pgdata: newPgdata).stop(mode: .fast))
+                _ = try? run(PgCtl(try newBinaries, pgdata: newPgdata).stop(mode: .fast))
             }
             let aside = "\(newPgdata).failed-\(request.runID)"
             try FileManager.default.moveItem(atPath: newPgdata, toPath: aside)
@@ -73,6 +73,6 @@ extension InplaceContext {
             if let value = saved[name], !value.isEmpty { lines.append("\(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'") }
         }
         try appendLines(lines, to: host.pgdata + "/postgresql.auto.conf")
-        FileManager.default.createFile(atPath: signal, contents: nil)
+        _ = FileManager.default.createFile(atPath: signal, contents: nil)
     }
 }

@@ -37,7 +37,7 @@ extension InplaceContext {
             .filter { !$0.hasPrefix("default_transaction_read_only") }
         try (kept.joined(separator: "\n") + "\n").write(toFile: auto, atomically: true, encoding: .utf8)
         try appendLines(lines, to: auto)
-        FileManager.default.createFile(atPath: pgdata + "/standby.signal", contents: nil)
+        _ = FileManager.default.createFile(atPath: pgdata + "/standby.signal", contents: nil)
         try start(try newBinaries, pgdata: pgdata, logName: "new-standby")
         let connection = try connectNew()
         defer { connection.close() }

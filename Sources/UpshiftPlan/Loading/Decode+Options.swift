@@ -1,7 +1,7 @@
 import Yams
 
 extension PlanDecoder {
-    static let inplaceOptionKeys = ["transfer", "standbys", "statistics"]
+    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check"]
     static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
 
     /// `options:`; every knob has a default, knobs of the other strategy are refused.
@@ -31,6 +31,7 @@ extension PlanDecoder {
                               + PlanOptions.statisticsModes.joined(separator: ", "))
             }
         }
+        if let schemaRestore = m.bool("schema_restore_check") { options.schemaRestoreCheck = schemaRestore }
         if let lag = m.string("lag_threshold") {
             if PlanOptions.parseSize(lag) != nil {
                 options.lagThreshold = lag

@@ -18,6 +18,9 @@ public struct PlanOptions: Sendable, Equatable {
     public var reverseReplication: Bool = false
     /// `logical`: how long catch-up may take before the step fails, in seconds.
     public var catchUpTimeoutS: Int = 3600
+    /// Preflight restores a schema-only dump into a scratch new cluster (it catches what `pg_upgrade --check`
+    /// misses); off only to rehearse what happens without it.
+    public var schemaRestoreCheck: Bool = true
 
     /// The accepted values of `statistics`.
     public static let statisticsModes = ["analyze-in-stages", "analyze", "none"]
