@@ -5,6 +5,9 @@
 #
 #   examples/local-fleet.sh [up|run|down]      (default: up, then run)
 #
+# STANDBYS=rsync|basebackup picks how the standby is upgraded (default rsync); PGBENCH_SCALE=N adds
+# pgbench tables at that scale (bench/inplace.sh uses it).
+#
 # Everything lives under $FLEET (default /tmp/upshift-fleet), owned by the postgres user.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -54,6 +57,10 @@ CONF
   as_pg "$OLD/psql" -h "$FLEET/sock" -p $PRIMARY_PORT -U postgres -qc "create database pagila"
   as_pg "$OLD/psql" -h "$FLEET/sock" -p $PRIMARY_PORT -U postgres -d pagila -q -v ON_ERROR_STOP=1 \
     -f "$PAGILA/pagila-schema.sql" -f "$PAGILA/pagila-data.sql" >/dev/null
+  if [ -n "${PGBENCH_SCALE:-}" ]; then
+    say "pgbench tables at scale $PGBENCH_SCALE"
+    as_pg "$OLD/pgbench" -i -q -s "$PGBENCH_SCALE" -h "$FLEET/sock" -p $PRIMARY_PORT -U postgres postgres 2>&1 | tail -1
+  fi
 
   say "standby db2: pg_basebackup of db1, streaming, on port $STANDBY_PORT"
   as_pg "$OLD/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$FLEET/db2/15" -R -X stream -c fast >/dev/null
