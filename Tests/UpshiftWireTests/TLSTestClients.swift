@@ -48,7 +48,7 @@ func closeIfConnected(_ channel: NIOAsyncChannel<AgentMessage, CoordinatorMessag
 
 /// Sends hello and returns the answer; nil when the connection ends without one.
 func exchangeHello(_ channel: NIOAsyncChannel<AgentMessage, CoordinatorMessage>, agent: String) async throws -> AgentMessage? {
-    try await withTimeout(30) {
+    try await withTimeout(60) {
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(.hello(CoordinatorHello(expectedAgent: agent)))
             var iterator = inbound.makeAsyncIterator()
@@ -99,7 +99,7 @@ func plainTCPExchange(port: Int) async throws -> String? {
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }
-    return try? await withTimeout(30) {
+    return try? await withTimeout(60) {
         try await channel.executeThenClose { inbound, outbound in
             var hello = ByteBuffer()
             hello.writeInteger(UInt32(10), endianness: .big)

@@ -50,7 +50,7 @@ actor ErrorLog {
     func append(_ error: any Error) { self.errors.append(error) }
 
     /// Waits (polling, bounded) until at least `count` errors were reported; returns how many there are.
-    func waitFor(count: Int, seconds: Double = 30) async -> Int {
+    func waitFor(count: Int, seconds: Double = 60) async -> Int {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while self.errors.count < count, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
