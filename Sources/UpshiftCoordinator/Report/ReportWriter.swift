@@ -37,6 +37,7 @@ public enum ReportWriter {
         var lines = ["# Upshift run \(summary.run): \(summary.plan)", "",
                      "- result: **\(summary.result)**" + (summary.reason.map { " — \($0)" } ?? ""),
                      "- plan sha256: `\(summary.planSHA256)`"]
+        if let advice = summary.advice { lines.append("- **what to do**: \(advice)") }
         if let start = summary.startedAt { lines.append("- started: \(WireJSON.format(start))") }
         if let end = summary.finishedAt { lines.append("- finished: \(WireJSON.format(end))") }
         lines += ["", "| step | host | status | started | duration | detail |", "|---|---|---|---|---|---|"]

@@ -27,12 +27,14 @@ public struct RunSummary: Codable, Sendable {
     /// `done`, `failed`, `rolled_back`, `failed_after_point_of_no_return`, or `running` when the journal has no end.
     public var result: String
     public var reason: String?
+    /// What to do next, when the run failed after its point of no return.
+    public var advice: String?
     public var startedAt: Date?
     public var finishedAt: Date?
     public var steps: [StepRun]
 
     enum CodingKeys: String, CodingKey {
-        case plan, run, result, reason, steps
+        case plan, run, result, reason, steps, advice
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
     }
 
@@ -59,6 +61,8 @@ public struct RunSummary: Codable, Sendable {
                 result = record.outcome?.rawValue ?? "failed"
                 reason = record.message
                 finishedAt = record.at
+            case "run.advice":
+                advice = record.message
             case "step.requested":
                 for host in (record.message ?? "").split(separator: ",") { _ = slot(record.step ?? "", String(host)) }
             case "step.started":

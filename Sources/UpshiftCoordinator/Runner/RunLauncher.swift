@@ -27,7 +27,29 @@ public struct RunLauncher {
         try JSONEncoder().encode(bundle).write(to: URL(fileURLWithPath: runDirectory.bundlePath), options: .atomic)
         let journal = try RunJournal(path: runDirectory.journalPath, runID: runID, planSHA256: bundle.sha256)
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: runID, journal: journal, output: output)
-        return try await runner.run()
+        let (outcome, reason) = try await runner.run()
+        if outcome == .failedAfterPointOfNoReturn {
+            let advice = RollbackRoute.advice(for: loaded.plan)
+            try journal.append(JournalRecord(kind: "run.advice", message: advice))
+            output.show(ProgressLine(text: advice, level: "error"))
+        }
+        return (outcome, reason)
+    }
+}
+
+/// What a DBA can do when a run failed after its point of no return: the route back the plan provided.
+public enum RollbackRoute {
+    /// One paragraph naming the keep_old standbys (or saying there is none).
+    public static func advice(for plan: Plan) -> String {
+        let kept = plan.hosts.filter(\.keepOld)
+        let old = plan.postgres.map { "PostgreSQL \($0.from.version)" } ?? "the old version"
+        guard !kept.isEmpty else {
+            return "The new primary has started, so the old cluster cannot come back by itself and the plan keeps no "
+                + "keep_old standby: fix forward on the new version (the journal and the agents' logs say what failed)."
+        }
+        let names = kept.map(\.name).joined(separator: ", ")
+        return "Rollback route: \(names) still run \(old), detached at the old primary's last checkpoint. Promote one "
+            + "(pg_ctl promote -D \(kept[0].pgdata)) and point clients at it; writes made on the new version since are not on it."
     }
 }
 
