@@ -15,13 +15,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let loaded: LoadedPlan
-        do {
-            loaded = try PlanChecker.check(path: plan)
-        } catch let errors as PlanErrors {
-            printError(errors.description)
-            throw ExitCode(1)
-        }
+        let loaded = try loadCheckedPlan(plan)
         let steps = StepPlanner.steps(for: loaded.plan)
         if output.json {
             let items = steps.map { step -> [String: Any] in

@@ -14,13 +14,7 @@ struct Preflight: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let loaded: LoadedPlan
-        do {
-            loaded = try PlanChecker.check(path: plan)
-        } catch let errors as PlanErrors {
-            printError(errors.description)
-            throw ExitCode(1)
-        }
+        let loaded = try loadCheckedPlan(plan)
         // Live lines go to standard error so that standard output holds only the verdicts.
         let live = ProgressOutput(json: false) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let checks = try await FleetPreflight.run(loaded: loaded, output: live)

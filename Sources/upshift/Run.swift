@@ -23,13 +23,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let loaded: LoadedPlan
-        do {
-            loaded = try PlanChecker.check(path: plan)
-        } catch let errors as PlanErrors {
-            printError(errors.description)
-            throw ExitCode(1)
-        }
+        let loaded = try loadCheckedPlan(plan)
         let directory = try RunDirectory.create(at: runDir ?? RunDirectory.defaultPath(planPath: loaded.path, planName: loaded.plan.name))
         print(output.json ? #"{"run_dir":"\#(directory.path)"}"# : "run directory: \(directory.path)")
         if !yes {

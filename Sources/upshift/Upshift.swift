@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import UpshiftCoordinator
+import UpshiftPlan
 
 /// The coordinator CLI.
 struct Upshift: AsyncParsableCommand {
@@ -41,4 +43,14 @@ enum Main {
 /// Writes a line to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Loads and checks a plan; on errors prints them (FILE:LINE:COL each) and exits 1, changing nothing.
+func loadCheckedPlan(_ path: String) throws -> LoadedPlan {
+    do {
+        return try PlanChecker.check(path: path)
+    } catch let errors as PlanErrors {
+        printError(errors.description)
+        throw ExitCode(1)
+    }
 }
