@@ -81,6 +81,12 @@ import UpshiftTestSupport
         #expect(verified.count >= 8)
         #expect(verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })
         #expect(verified.contains { $0["unit"] as? String == "verify.postgres.public.pgbench_accounts" && $0["message"] as? String == "100000 100000 match" })
+        let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        let tables = json?["verify"] as? [[String: Any]] ?? []
+        #expect(tables.contains { $0["table"] as? String == "postgres.public.pgbench_accounts" && $0["rows_old"] as? Int == 100000
+            && $0["rows_new"] as? Int == 100000 && $0["match"] as? Bool == true })
+        #expect((json?["downtime"] as? [String: Any])?.keys.sorted() == ["failed_transactions", "read_ms", "write_ms"])
     }
 
     @Test func aFailedUpgradeRollsBackAndTheOldFleetIsIntact() throws {

@@ -21,6 +21,20 @@ public struct RunSummary: Codable, Sendable {
         }
     }
 
+    /// One table compared by the verify step on one host.
+    public struct VerifiedTable: Codable, Sendable, Equatable {
+        public var table: String
+        public var host: String
+        public var rowsOld: Int64
+        public var rowsNew: Int64
+        public var match: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case table, host, match
+            case rowsOld = "rows_old", rowsNew = "rows_new"
+        }
+    }
+
     public var plan: String
     public var run: String
     public var planSHA256: String
@@ -32,9 +46,11 @@ public struct RunSummary: Codable, Sendable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var steps: [StepRun]
+    /// Per-table row counts and checksum verdicts of the verify step.
+    public var verify: [VerifiedTable]
 
     enum CodingKeys: String, CodingKey {
-        case plan, run, result, reason, steps, advice
+        case plan, run, result, reason, steps, advice, verify
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
     }
 
@@ -45,6 +61,7 @@ public struct RunSummary: Codable, Sendable {
         planSHA256 = records.first?.plan ?? ""
         result = "running"
         steps = []
+        verify = []
         var index: [String: Int] = [:]
         func slot(_ step: String, _ host: String) -> Int {
             let key = step + "\u{0}" + host
@@ -61,6 +78,13 @@ public struct RunSummary: Codable, Sendable {
                 result = record.outcome?.rawValue ?? "failed"
                 reason = record.message
                 finishedAt = record.at
+            case "step.output" where record.unit?.hasPrefix("verify.") == true:
+                // "ROWS_OLD ROWS_NEW match|differ", keyed verify.DATABASE.SCHEMA.TABLE
+                let words = (record.message ?? "").split(separator: " ")
+                if words.count == 3, let old = Int64(words[0]), let new = Int64(words[1]) {
+                    verify.append(VerifiedTable(table: String(record.unit!.dropFirst("verify.".count)), host: record.host ?? "",
+                                                rowsOld: old, rowsNew: new, match: words[2] == "match"))
+                }
             case "run.advice":
                 advice = record.message
             case "step.requested":
