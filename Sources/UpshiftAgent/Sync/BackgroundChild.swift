@@ -1,7 +1,6 @@
-// CLibPQ's shim declares the _GNU_SOURCE spawn helpers that Swift's Glibc module hides (closefrom_np).
-import CLibPQ
 import Foundation
 import Glibc
+import UpshiftPostgres
 
 /// A long-running child (a daemon kept in the foreground) whose stdout and stderr go to a file;
 /// the program runners of UpshiftPostgres wait for their child, this one is left running until stopped.
@@ -13,38 +12,9 @@ final class BackgroundChild {
     /// Starts `argv` (looked up in PATH) with `environment` over this process's, stdin from /dev/null, no
     /// other inherited descriptors, default signal dispositions, output appended to the open `outputFD`.
     init(argv: [String], environment: [String: String], outputFD: Int32) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Swift ignores SIGPIPE and ignored signals survive exec: give the daemon the defaults.
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD].forEach { sigaddset(&defaults, $0) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var env = ProcessInfo.processInfo.environment
         environment.forEach { env[$0.key] = $0.value }
-        var child: pid_t = 0
-        let result = withCStrings(argv) { argvPointers in
-            withCStrings(env.map { "\($0.key)=\($0.value)" }) { envPointers in
-                posix_spawnp(&child, argv[0], &actions, &attributes, argvPointers, envPointers)
-            }
-        }
-        guard result == 0 else {
-            throw AgentError("cannot start \(argv[0]): \(String(cString: strerror(result)))")
-        }
-        pid = child
+        pid = try spawnProcess(argv[0], Array(argv.dropFirst()), environment: env, stdout: outputFD, stderr: outputFD)
     }
 
     /// The exit status (128 + N when killed by signal N) once the child has exited; nil while it runs.
@@ -71,12 +41,6 @@ final class BackgroundChild {
 }
 
 /// Calls `body` with a NULL-terminated C array of `strings`, valid only during the call.
-private func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
-    return body(pointers)
-}
-
 /// The processes of this machine as /proc shows them.
 enum ProcessTable {
     /// Live (not zombie) processes whose program is `program` (argv[0]'s last component) and whose

@@ -19,12 +19,34 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
         outPipe.forEach { close($0) }
         throw launchError(executable, arguments, "pipe")
     }
+    defer {
+        close(outPipe[1])
+        close(errPipe[1])
+    }
+    let pid: pid_t
+    do {
+        pid = try spawnProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory,
+                               stdout: outPipe[1], stderr: errPipe[1])
+    } catch {
+        close(outPipe[0])
+        close(errPipe[0])
+        throw error
+    }
+    for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    return SpawnedChild(pid: pid, stdout: outPipe[0], stderr: errPipe[0])
+}
+
+/// Starts a program (looked up in PATH when it has no slash) with exactly `environment`, stdin from
+/// /dev/null, stdout and stderr on the given descriptors, no other descriptors inherited, and default
+/// signal dispositions and mask; returns its pid without waiting. The one spawn every runner uses.
+public func spawnProcess(_ executable: String, _ arguments: [String], environment: [String: String],
+                         currentDirectory: String? = nil, stdout: Int32, stderr: Int32) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+    posix_spawn_file_actions_adddup2(&actions, stderr, 2)
     if let currentDirectory { posix_spawn_file_actions_addchdir_np(&actions, currentDirectory) }
     posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
@@ -49,16 +71,11 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
                          UnsafeMutablePointer(mutating: UnsafeRawPointer(envp).assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self)))
         }
     }
-    close(outPipe[1])
-    close(errPipe[1])
     guard result == 0 else {
-        close(outPipe[0])
-        close(errPipe[0])
         let where_ = currentDirectory.map { " (in \($0))" } ?? ""
         throw launchError(executable, arguments, String(cString: strerror(result)) + where_)
     }
-    for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-    return SpawnedChild(pid: pid, stdout: outPipe[0], stderr: errPipe[0])
+    return pid
 }
 
 private func launchError(_ executable: String, _ arguments: [String], _ reason: String) -> ProgramError {
