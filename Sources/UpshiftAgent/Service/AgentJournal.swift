@@ -14,45 +14,23 @@ final class AgentJournal: @unchecked Sendable {
         var message: String?
     }
 
-    let path: String
-    private let lock = NSLock()
-    private let handle: FileHandle
-    private let encoder: JSONEncoder = {
-        let encoder = WireJSON.makeEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    var path: String { file.path }
+    private let file: JSONLinesFile
 
     init(stateDirectory: String) throws {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        path = stateDirectory + "/journal.jsonl"
-        if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw AgentError("cannot open the agent journal \(path) for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
+        file = try JSONLinesFile(path: stateDirectory + "/journal.jsonl", permissions: 0o600)
     }
 
     /// Appends an entry and waits until it is on disk.
     func record(_ request: StepRequest, state: String, message: String? = nil) throws {
-        let entry = Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
-                          host: request.host, state: state, message: message)
-        var line = try encoder.encode(entry)
-        line.append(0x0A)
-        lock.lock()
-        defer { lock.unlock() }
-        try handle.write(contentsOf: line)
-        try handle.synchronize()
+        try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
+                              host: request.host, state: state, message: message))
     }
 
     /// The last state the journal holds for the request's run, step and host, or `none`.
     func lastState(of request: StepRequest) -> String {
-        lock.lock()
-        defer { lock.unlock() }
         guard let data = FileManager.default.contents(atPath: path) else { return "none" }
         let decoder = WireJSON.makeDecoder()
         var state = "none"

@@ -4,49 +4,29 @@ import UpshiftWire
 /// An append-only, fsync'd JSON-lines journal; every line carries the run id and the plan hash.
 public final class RunJournal: @unchecked Sendable {
     /// The journal file.
-    public let path: String
+    public var path: String { file.path }
     private let runID: String
     private let planSHA256: String
-    private let handle: FileHandle
-    private let lock = NSLock()
-    private let encoder: JSONEncoder
+    private let file: JSONLinesFile
 
     /// Opens (creating if needed) the journal at `path` for appending.
     public init(path: String, runID: String, planSHA256: String) throws {
-        self.path = path
         self.runID = runID
         self.planSHA256 = planSHA256
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]) else {
-                throw JournalError(path: path, message: "cannot create the journal")
-            }
+        do {
+            file = try JSONLinesFile(path: path, permissions: 0o640)
+        } catch let error as JSONLinesError {
+            throw JournalError(path: error.path, message: error.message)
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw JournalError(path: path, message: "cannot open the journal for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
-        encoder = JSONEncoder.journal
     }
 
-    deinit { try? handle.close() }
-
-    /// Appends one record and waits until it is on disk.
+    /// Appends one record, stamped with the run and plan hash, and waits until it is on disk.
     public func append(_ record: JournalRecord) throws {
         var record = record
         record.run = runID
         record.plan = planSHA256
         if record.at == nil { record.at = Date() }
-        var line = try encoder.encode(record)
-        line.append(0x0A)
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            try handle.write(contentsOf: line)
-            try handle.synchronize()
-        } catch {
-            throw JournalError(path: path, message: "write failed: \(error)")
-        }
+        try file.append(record)
     }
 
     /// Reads every record of a journal file; a torn last line (a crash mid-write) is ignored.
