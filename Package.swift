@@ -45,8 +45,11 @@ let package = Package(
             "UpshiftPlan", "UpshiftWire", "UpshiftLua",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        // The availability probe: a libpq client the coordinator runs during a run (kept out of the
+        // coordinator module, which talks to agents only).
+        .target(name: "UpshiftProbe", dependencies: ["UpshiftCoordinator", "UpshiftPostgres"]),
         .executableTarget(name: "upshift", dependencies: [
-            "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator",
+            "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator", "UpshiftProbe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua"]),
         .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
+        .testTarget(name: "UpshiftProbeTests", dependencies: ["UpshiftProbe", "UpshiftTestSupport"]),
         // Drives the real executables (built because the target depends on them) against real servers.
         .testTarget(name: "EndToEndTests", dependencies: [
             "upshift", "upshift-agent", "UpshiftPostgres", "UpshiftTestSupport",

@@ -58,15 +58,31 @@ public struct PlanBundle: Codable, Sendable, Equatable {
     public var hooks: [String: String]
     /// The `${VAR}` values the coordinator expanded the plan with, so every agent reads the same plan.
     public var variables: [String: String]
-    /// Hex sha256 over the plan text, hooks and variables (see `PlanBundle.digest`).
+    /// True when the run is a rehearsal: agents act as the plan's `rehearsal.hosts`, not its `hosts`.
+    public var rehearsal: Bool
+    /// Hex sha256 over the plan text, hooks, variables and the rehearsal mark (see `PlanBundle.digest`).
     public var sha256: String
 
-    public init(planPath: String, planText: String, hooks: [String: String], variables: [String: String] = [:]) {
+    public init(planPath: String, planText: String, hooks: [String: String], variables: [String: String] = [:],
+                rehearsal: Bool = false) {
         self.planPath = planPath
         self.planText = planText
         self.hooks = hooks
         self.variables = variables
-        self.sha256 = PlanBundle.digest(planText: planText, hooks: hooks, variables: variables)
+        self.rehearsal = rehearsal
+        self.sha256 = PlanBundle.digest(planText: planText, hooks: hooks, variables: variables, rehearsal: rehearsal)
+    }
+
+    enum CodingKeys: String, CodingKey { case planPath, planText, hooks, variables, rehearsal, sha256 }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        planPath = try c.decode(String.self, forKey: .planPath)
+        planText = try c.decode(String.self, forKey: .planText)
+        hooks = try c.decode([String: String].self, forKey: .hooks)
+        variables = try c.decode([String: String].self, forKey: .variables)
+        rehearsal = try c.decodeIfPresent(Bool.self, forKey: .rehearsal) ?? false
+        sha256 = try c.decode(String.self, forKey: .sha256)
     }
 
     /// The hook source for a path as the plan writes it, or as an absolute path ending in it.

@@ -3,7 +3,8 @@ import Foundation
 
 extension PlanBundle {
     /// Hex sha256 of the plan text, its hooks and variables, each part length-prefixed so no two bundles collide by concatenation.
-    public static func digest(planText: String, hooks: [String: String], variables: [String: String] = [:]) -> String {
+    public static func digest(planText: String, hooks: [String: String], variables: [String: String] = [:],
+                              rehearsal: Bool = false) -> String {
         var hasher = SHA256()
         func feed(_ s: String) {
             let bytes = Array(s.utf8)
@@ -20,9 +21,10 @@ extension PlanBundle {
             feed("$" + name)
             feed(variables[name]!)
         }
+        if rehearsal { feed("!rehearsal") }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// True when the stored hash matches the contents.
-    public var isIntact: Bool { sha256 == PlanBundle.digest(planText: planText, hooks: hooks, variables: variables) }
+    public var isIntact: Bool { sha256 == PlanBundle.digest(planText: planText, hooks: hooks, variables: variables, rehearsal: rehearsal) }
 }

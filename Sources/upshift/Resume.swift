@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UpshiftCoordinator
+import UpshiftProbe
 
 struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,9 @@ struct Resume: AsyncParsableCommand {
 
     func run() async throws {
         let directory = RunDirectory(path: runDirectory)
-        let (outcome, reason, alreadyFinished) = try await RunResumer(runDirectory: directory).resume(output: ProgressOutput(json: output.json))
+        let progress = ProgressOutput(mode: ProgressOutput.standardMode(json: output.json))
+        let (outcome, reason, alreadyFinished) = try await RunResumer(runDirectory: directory, probeFactory: { AvailabilityProbe(endpoints: $0) }).resume(output: progress)
+        progress.finish()
         if !output.json {
             print((alreadyFinished ? "the run had already ended: " : "result: ") + outcome.rawValue + (reason.map { " — \($0)" } ?? ""))
         }

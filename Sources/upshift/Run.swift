@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UpshiftCoordinator
 import UpshiftPlan
+import UpshiftProbe
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,14 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let loaded = try loadCheckedPlan(plan)
+        let checked = try loadCheckedPlan(plan)
+        let loaded: LoadedPlan
+        do {
+            loaded = rehearsal ? try checked.forRehearsal() : checked
+        } catch {
+            printError("upshift run: \(error)")
+            throw ExitCode(1)
+        }
         let directory = try RunDirectory.create(at: runDir ?? RunDirectory.defaultPath(planPath: loaded.path, planName: loaded.plan.name))
         print(output.json ? #"{"run_dir":"\#(directory.path)"}"# : "run directory: \(directory.path)")
         if !yes {
@@ -31,18 +39,26 @@ struct Run: AsyncParsableCommand {
                 printError("upshift run: standard input is not a terminal; pass --yes to run \(loaded.plan.name) unattended")
                 throw ExitCode(2)
             }
-            print("Run \(loaded.plan.name) on \(loaded.plan.hosts.map(\.name).joined(separator: ", "))? [y/N] ", terminator: "")
+            print("Run \(loaded.plan.name)\(rehearsal ? " (rehearsal)" : "") on \(loaded.plan.hosts.map(\.name).joined(separator: ", "))? [y/N] ", terminator: "")
             fflush(stdout)
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 print("not run")
                 throw ExitCode(1)
             }
         }
-        let launcher = RunLauncher(loaded: loaded, runDirectory: directory, rehearsal: rehearsal)
-        let (outcome, reason) = try await launcher.run(output: ProgressOutput(json: output.json))
-        if !output.json {
+        let launcher = try RunLauncher(loaded: checked, runDirectory: directory, rehearsal: rehearsal,
+                                       probeFactory: { AvailabilityProbe(endpoints: $0) })
+        let progress = ProgressOutput(mode: ProgressOutput.standardMode(json: output.json), hosts: loaded.plan.hosts.map(\.name))
+        let (outcome, reason) = try await launcher.run(output: progress)
+        progress.finish()
+        if output.json {
+            var object: [String: Any] = ["kind": "result", "result": outcome.rawValue, "run_dir": directory.path]
+            object["reason"] = reason
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
             print("result: \(outcome.rawValue)" + (reason.map { " — \($0)" } ?? ""))
             print("journal: \(directory.journalPath)")
+            print("report: upshift report \(directory.path) --format html -o report.html")
         }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }

@@ -11,11 +11,12 @@ struct Status: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let summary = try RunDirectory(path: runDirectory).summary()
+        let directory = RunDirectory(path: runDirectory)
         if output.json {
-            print(try ReportWriter.json(summary))
+            print(try ReportWriter.json(try directory.report()))
             return
         }
+        let summary = try directory.summary()
         print("run \(summary.run) of \(summary.plan): \(summary.result)" + (summary.reason.map { " — \($0)" } ?? ""))
         for step in summary.steps {
             let duration = step.durationMS.map { String(format: " %.2fs", Double($0) / 1000) } ?? ""

@@ -63,7 +63,7 @@ extension InplaceContext {
             }
             standby.close()
         }
-        let found = try TableChecksums.take(connect: { try connectNew(database: $0) }, includeUnlogged: isPrimary)
+        let found = try TableChecksums.take(connect: { try connectNew(database: $0) }, includeUnlogged: isPrimary, probeSchema: plan.probe.schema)
         var reference = expected
         if !isPrimary {
             // Unlogged tables are not replicated: a standby holds none of their rows by design.

@@ -10,7 +10,7 @@ extension InplaceContext {
         let clock = ContinuousClock()
         let started = clock.now
         var count = 0
-        let checksums = try TableChecksums.take(connect: { try connectOld(database: $0) }, includeUnlogged: true) { _ in
+        let checksums = try TableChecksums.take(connect: { try connectOld(database: $0) }, includeUnlogged: true, probeSchema: plan.probe.schema) { _ in
             count += 1
             if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }
         }

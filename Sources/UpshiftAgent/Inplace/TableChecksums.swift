@@ -11,13 +11,12 @@ struct TableChecksums: Codable, Equatable {
     /// Keyed `database.schema.table`.
     var tables: [String: Entry]
 
-    /// Schemas never compared: the catalogs, and the downtime probe's own.
-    static let skippedSchemas = ["pg_catalog", "information_schema", "upshift_probe"]
-
     /// Takes the checksums of every connectable database; `connect` opens a connection to a database by name.
     /// On a hot standby unlogged tables cannot be read (and are empty there by design), so `includeUnlogged` is false.
-    static func take(connect: (String) throws -> PostgresConnection, includeUnlogged: Bool,
+    /// The catalogs and the downtime probe's schema (`probeSchema`, which the probe writes to) are never compared.
+    static func take(connect: (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
                      onTable: (String) -> Void = { _ in }) throws -> TableChecksums {
+        let skippedSchemas = ["pg_catalog", "information_schema", probeSchema]
         let first = try connect("postgres")
         let databases = try first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
             .rows.compactMap { $0[0] }

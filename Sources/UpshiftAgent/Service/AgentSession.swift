@@ -49,10 +49,11 @@ final class AgentSession {
             return
         }
         do {
-            let plan = try PlanLoader.parse(text: bundle.planText, path: bundle.planPath, environment: bundle.variables) { path in
+            var plan = try PlanLoader.parse(text: bundle.planText, path: bundle.planPath, environment: bundle.variables) { path in
                 guard let source = bundle.hookSource(forPath: path) else { throw HookFileNotFound(path: path) }
                 return source
             }
+            if bundle.rehearsal { plan = try plan.forRehearsal() }
             try save(bundle)
             loaded = (bundle, plan, StepPlanner.steps(for: plan.plan))
             logger.info("plan loaded", metadata: ["plan.name": "\(plan.plan.name)", "plan.sha256": "\(bundle.sha256)"])

@@ -35,6 +35,16 @@ public struct RunSummary: Codable, Sendable {
         }
     }
 
+    /// One preflight check's verdict on one host.
+    public struct Check: Codable, Sendable, Equatable {
+        public var name: String
+        public var host: String
+        /// `pass`, `warn` or `fail`.
+        public var verdict: String
+        /// The check's line: verdict, name, detail and remedy.
+        public var text: String
+    }
+
     public var plan: String
     public var run: String
     public var planSHA256: String
@@ -48,9 +58,11 @@ public struct RunSummary: Codable, Sendable {
     public var steps: [StepRun]
     /// Per-table row counts and checksum verdicts of the verify step.
     public var verify: [VerifiedTable]
+    /// Every check the run's steps reported.
+    public var checks: [Check]
 
     enum CodingKeys: String, CodingKey {
-        case plan, run, result, reason, steps, advice, verify
+        case plan, run, result, reason, steps, advice, verify, checks
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
     }
 
@@ -62,6 +74,7 @@ public struct RunSummary: Codable, Sendable {
         result = "running"
         steps = []
         verify = []
+        checks = []
         var index: [String: Int] = [:]
         func slot(_ step: String, _ host: String) -> Int {
             let key = step + "\u{0}" + host
@@ -85,6 +98,8 @@ public struct RunSummary: Codable, Sendable {
                     verify.append(VerifiedTable(table: String(record.unit!.dropFirst("verify.".count)), host: record.host ?? "",
                                                 rowsOld: old, rowsNew: new, match: words[2] == "match"))
                 }
+            case "step.check":
+                checks.append(Check(name: record.unit ?? "", host: record.host ?? "", verdict: record.level ?? "", text: record.message ?? ""))
             case "run.advice":
                 advice = record.message
             case "step.requested":

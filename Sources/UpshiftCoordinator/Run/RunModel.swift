@@ -67,11 +67,23 @@ public struct ProgressLine: Sendable, Equatable {
     public var text: String
     /// Severity: info, warning or error.
     public var level: String
+    /// What the line reports, for live displays and `--json`: `started`, `progress`, `log`, `check`,
+    /// `finished`, `failed`, or nil for anything else.
+    public var kind: String?
+    /// Progress figures of a `progress` line.
+    public var done: Double?
+    public var total: Double?
+    public var unit: String?
 
-    public init(host: String? = nil, stepID: String? = nil, text: String, level: String = "info") {
+    public init(host: String? = nil, stepID: String? = nil, text: String, level: String = "info", kind: String? = nil,
+                done: Double? = nil, total: Double? = nil, unit: String? = nil) {
         self.host = host
         self.stepID = stepID
         self.text = text
         self.level = level
+        self.kind = kind
+        self.done = done
+        self.total = total
+        self.unit = unit
     }
 }

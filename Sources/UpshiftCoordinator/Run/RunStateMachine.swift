@@ -116,18 +116,18 @@ public struct RunStateMachine: Sendable {
             case .started:
                 return [
                     .journal(JournalRecord(kind: "step.started", step: step.id, host: event.host, at: event.at)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "started")),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "started", kind: "started")),
                 ]
             case .log(let level, let message):
                 return [
                     .journal(JournalRecord(kind: "step.log", step: step.id, host: event.host, at: event.at, message: message, level: level)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level, kind: "log")),
                 ]
             case .progress(let done, let total, let unit):
                 let figure = total.map { "\(format(done))/\(format($0)) \(unit)" } ?? "\(format(done)) \(unit)"
                 return [
                     .journal(JournalRecord(kind: "step.progress", step: step.id, host: event.host, at: event.at, done: done, total: total, unit: unit)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: figure)),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: figure, kind: "progress", done: done, total: total, unit: unit)),
                 ]
             case .journaled:
                 return []
@@ -140,13 +140,13 @@ public struct RunStateMachine: Sendable {
                     .journal(JournalRecord(kind: "step.check", step: step.id, host: event.host, at: event.at, message: text,
                                            unit: check.name, level: check.verdict.rawValue)),
                     .show(ProgressLine(host: event.host, stepID: step.id, text: text,
-                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info")),
+                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info", kind: "check")),
                 ]
             case .finished(let ms):
                 pending.remove(event.host)
                 var actions: [RunAction] = [
                     .journal(JournalRecord(kind: "step.finished", step: step.id, host: event.host, at: event.at, durationMS: ms)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))")),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))", kind: "finished")),
                 ]
                 actions += afterHostReported(index: index, pending: pending, failures: failures)
                 return actions
@@ -155,7 +155,7 @@ public struct RunStateMachine: Sendable {
                 failures[event.host] = error
                 var actions: [RunAction] = [
                     .journal(JournalRecord(kind: "step.failed", step: step.id, host: event.host, at: event.at, message: error, durationMS: ms)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error")),
+                    .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error", kind: "failed")),
                 ]
                 actions += afterHostReported(index: index, pending: pending, failures: failures)
                 return actions

@@ -2,32 +2,50 @@ import Foundation
 import UpshiftPlan
 import UpshiftWire
 
-/// Starts a run of a checked plan: makes the run directory, journals, drives the agents.
+/// Starts a run of a checked plan: makes the run directory, journals, probes, drives the agents.
 public struct RunLauncher {
-    /// The plan, as loaded and checked.
+    /// The plan, as loaded and checked (aimed at the rehearsal fleet for a rehearsal).
     public let loaded: LoadedPlan
     /// Where the run's files go.
     public let runDirectory: RunDirectory
-    /// Marks the run as a rehearsal in its metadata.
+    /// Marks the run as a rehearsal: agents act as the plan's `rehearsal.hosts`.
     public let rehearsal: Bool
+    /// Makes the availability probe; nil runs none.
+    public let probeFactory: RunProbeFactory?
 
-    /// A launcher for `loaded` writing into `runDirectory` (created if needed).
-    public init(loaded: LoadedPlan, runDirectory: RunDirectory, rehearsal: Bool = false) {
-        self.loaded = loaded
+    /// A launcher for `loaded` writing into `runDirectory` (created if needed); a rehearsal runs against the
+    /// plan's `rehearsal:` fleet and throws when the plan names none.
+    public init(loaded: LoadedPlan, runDirectory: RunDirectory, rehearsal: Bool = false, probeFactory: RunProbeFactory? = nil) throws {
+        self.loaded = rehearsal ? try loaded.forRehearsal() : loaded
         self.runDirectory = runDirectory
         self.rehearsal = rehearsal
+        self.probeFactory = probeFactory
     }
 
     /// Runs the plan to its end and returns the outcome and the reason it stopped, if it failed.
     public func run(output: ProgressOutput, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> (RunOutcome, String?) {
-        let bundle = BundleBuilder.bundle(for: loaded, environment: environment)
+        var bundle = BundleBuilder.bundle(for: loaded, environment: environment)
+        if rehearsal {
+            bundle = PlanBundle(planPath: bundle.planPath, planText: bundle.planText, hooks: bundle.hooks, variables: bundle.variables, rehearsal: true)
+        }
         let runID = URL(fileURLWithPath: runDirectory.path).lastPathComponent
         try RunMetadata(plan: loaded.plan.name, planPath: loaded.path, run: runID, planSHA256: bundle.sha256,
                         rehearsal: rehearsal, createdAt: Date()).write(to: runDirectory)
         try JSONEncoder().encode(bundle).write(to: URL(fileURLWithPath: runDirectory.bundlePath), options: .atomic)
+        let runsDirectory = URL(fileURLWithPath: runDirectory.path).deletingLastPathComponent().path
+        if let prediction = Prediction.latest(planName: loaded.plan.name, in: runsDirectory, excluding: runDirectory.path) {
+            try prediction.write(to: runDirectory)
+        }
         let journal = try RunJournal(path: runDirectory.journalPath, runID: runID, planSHA256: bundle.sha256)
+
+        let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: true, journal: journal, output: output)
+        if case .refused(let reason) = probe {
+            try journal.append(JournalRecord(kind: "run.finished", message: reason, outcome: .failed))
+            return (.failed, reason)
+        }
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: runID, journal: journal, output: output)
         let (outcome, reason) = try await runner.run()
+        try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         if outcome == .failedAfterPointOfNoReturn {
             let advice = RollbackRoute.advice(for: loaded.plan)
             try journal.append(JournalRecord(kind: "run.advice", message: advice))
@@ -57,10 +75,13 @@ public enum RollbackRoute {
 public struct RunResumer {
     /// The run directory `upshift run` printed.
     public let runDirectory: RunDirectory
+    /// Makes the availability probe for the rest of the run; nil runs none.
+    public let probeFactory: RunProbeFactory?
 
     /// A resumer for `runDirectory`.
-    public init(runDirectory: RunDirectory) {
+    public init(runDirectory: RunDirectory, probeFactory: RunProbeFactory? = nil) {
         self.runDirectory = runDirectory
+        self.probeFactory = probeFactory
     }
 
     /// Carries the run on from its journal: finished steps are skipped, the step that was under way is asked
@@ -68,17 +89,7 @@ public struct RunResumer {
     /// goes on. Returns nil outcome when the run had already ended.
     public func resume(output: ProgressOutput) async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
         let metadata = try RunMetadata.read(from: runDirectory)
-        guard let data = FileManager.default.contents(atPath: runDirectory.bundlePath) else {
-            throw JournalError(path: runDirectory.bundlePath, message: "no plan bundle in this run directory")
-        }
-        let bundle = try JSONDecoder().decode(PlanBundle.self, from: data)
-        guard bundle.isIntact, bundle.sha256 == metadata.planSHA256 else {
-            throw JournalError(path: runDirectory.bundlePath, message: "the plan bundle does not match the run's hash")
-        }
-        let loaded = try PlanLoader.parse(text: bundle.planText, path: metadata.planPath, environment: bundle.variables) { path in
-            guard let source = bundle.hookSource(forPath: path) else { throw HookFileNotFound(path: path) }
-            return source
-        }
+        let (loaded, bundle) = try runDirectory.loadedPlan()
         let records = try RunJournal.read(path: runDirectory.journalPath)
         if let end = records.last(where: { $0.kind == "run.finished" }) {
             return (end.outcome ?? .failed, end.message, true)
@@ -91,8 +102,12 @@ public struct RunResumer {
         let rollback = records.last(where: { $0.kind == "run.rollback" })?.message
         let journal = try RunJournal(path: runDirectory.journalPath, runID: metadata.run, planSHA256: bundle.sha256)
         try journal.append(JournalRecord(kind: "run.resumed", message: "\(summary.completedStepIDs.count) steps already done"))
+        // The probe carries on where the dead coordinator's stopped (its table is already there; the primary
+        // may be down at this moment, so nothing is prepared).
+        let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: false, journal: journal, output: output)
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: metadata.run, journal: journal, output: output)
         let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: facts, rollbackUnderWay: rollback)
+        try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         return (outcome, reason, false)
     }
 }

@@ -32,6 +32,34 @@ extension PlanDecoder {
         rejectDuplicateHosts()
     }
 
+    /// `rehearsal:`: a second fleet of the same shape as `hosts:`, checked the same way but on its own.
+    func decodeRehearsal(_ top: MappingReader, strategy: Strategy?) -> RehearsalSettings? {
+        guard let node = top.node("rehearsal"),
+              let m = MappingReader(node, key: "rehearsal", what: "rehearsal", context: context) else { return nil }
+        m.rejectUnknownKeys(allowed: ["hosts", "probe"])
+        if strategy == .logical {
+            context.error(at: node, "'rehearsal' applies to strategies inplace and custom (a logical plan rehearses on its target)")
+            return nil
+        }
+        let fleetDrafts = hostDrafts
+        hostDrafts = []
+        defer { hostDrafts = fleetDrafts }
+        if let list = m.required("hosts") {
+            decodeHostList(list, key: "rehearsal.hosts", side: .fleet, strategy: strategy)
+            rejectDuplicateHosts()
+        }
+        for draft in hostDrafts where fleetDrafts.contains(where: { $0.host.name == draft.host.name }) {
+            context.error(at: draft.nameNode, "rehearsal host '\(draft.host.name)' has the name of a production host; give the rehearsal fleet its own names")
+        }
+        var settings = RehearsalSettings(hosts: hostDrafts.map(\.host))
+        if let probeNode = m.node("probe"), let probe = MappingReader(probeNode, key: "rehearsal.probe", what: "rehearsal probe", context: context) {
+            probe.rejectUnknownKeys(allowed: ["write", "read"])
+            settings.probeWrite = probe.string("write")
+            settings.probeRead = probe.string("read")
+        }
+        return settings
+    }
+
     private func decodeHostList(_ node: Node, key: String, side: ClusterSide, strategy: Strategy?) {
         guard let items = context.list(node, key: key) else { return }
         let drafts = items.compactMap { decodeHost($0, key: key, side: side, strategy: strategy) }

@@ -50,11 +50,18 @@ extension PlanDecoder {
         var probe = ProbeSettings()
         guard let node = top.node("probe"),
               let m = MappingReader(node, key: "probe", what: "probe", context: context) else { return probe }
-        m.rejectUnknownKeys(allowed: ["enabled", "write", "read", "interval_ms"])
+        m.rejectUnknownKeys(allowed: ["enabled", "write", "read", "interval_ms", "schema"])
         if let enabled = m.bool("enabled") { probe.enabled = enabled }
         probe.write = m.string("write")
         probe.read = m.string("read")
         if let interval = m.int("interval_ms", in: 1...Int.max) { probe.intervalMS = interval }
+        if let schema = m.string("schema") {
+            if schema.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) == nil || schema.hasPrefix("pg_") {
+                context.error(at: m.node("schema"), "'schema' must be a plain lower-case identifier not starting with pg_, got '\(schema)'")
+            } else {
+                probe.schema = schema
+            }
+        }
         return probe
     }
 }

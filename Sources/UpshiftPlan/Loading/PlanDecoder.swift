@@ -12,7 +12,7 @@ final class PlanDecoder {
 
     static let topKeys = [
         "version", "name", "strategy", "postgres", "tls", "hosts", "source", "target", "options", "probe",
-        "hooks", "steps", "databases", "transforms", "skip", "vars",
+        "hooks", "steps", "databases", "transforms", "skip", "vars", "rehearsal",
     ]
 
     init(context: LoadContext, readHookFile: @escaping (String) throws -> String) {
@@ -46,6 +46,7 @@ final class PlanDecoder {
         let structureIsClean = context.errorCount == errorsBeforeStructure
 
         let probe = decodeProbe(top)
+        let rehearsal = decodeRehearsal(top, strategy: strategy)
         decodeHooks(top)
         let logical = decodeLogicalSections(top, strategy: strategy)
         let vars = decodeVars(top)
@@ -53,7 +54,7 @@ final class PlanDecoder {
         var plan = Plan(
             version: 1, name: name ?? "", strategy: strategy ?? .inplace, postgres: postgres,
             tls: tls ?? TLSSettings(dir: context.planDirectory), hosts: hostDrafts.map(\.host),
-            options: options, probe: probe, hooks: hookDrafts.map(\.spec), steps: stepDrafts.map(\.spec),
+            options: options, probe: probe, rehearsal: rehearsal, hooks: hookDrafts.map(\.spec), steps: stepDrafts.map(\.spec),
             databases: logical.databases, transforms: logical.transforms, skip: logical.skip, vars: vars,
             planDirectory: context.planDirectory)
         if strategy != nil, structureIsClean {

@@ -10,6 +10,23 @@ public struct LoadedPlan: Sendable {
     public var hookSources: [String: String]
     /// Where the plan first names each hook file (its `run:` value), for errors about the file.
     public var hookReferences: [String: PlanPosition] = [:]
+
+    /// The plan aimed at its rehearsal fleet (see `Plan.forRehearsal`), or an error naming the plan file.
+    public func forRehearsal() throws -> LoadedPlan {
+        guard let plan = plan.forRehearsal() else {
+            throw PlanUsageError("\(path): a rehearsal needs a 'rehearsal:' section naming the rehearsal fleet's hosts")
+        }
+        var copy = self
+        copy.plan = plan
+        return copy
+    }
+}
+
+/// A plan that loads but cannot be used the way it was asked to be.
+public struct PlanUsageError: Error, CustomStringConvertible {
+    public var description: String
+    /// An error with this message.
+    public init(_ message: String) { description = message }
 }
 
 /// A 1-based line and column in the plan file.

@@ -16,6 +16,8 @@ public struct Plan: Sendable, Equatable {
     public var options: PlanOptions
     /// The availability probe run during the upgrade.
     public var probe: ProbeSettings
+    /// The rehearsal fleet, when the plan names one.
+    public var rehearsal: RehearsalSettings?
     /// Hooks attached before or after strategy steps, in plan order.
     public var hooks: [HookSpec]
     /// The runbook of a `custom` plan (empty for the other strategies).
@@ -30,6 +32,19 @@ public struct Plan: Sendable, Equatable {
     public var vars: [String: String]
     /// Absolute directory of the plan file; relative paths in the plan were resolved against it.
     public var planDirectory: String
+}
+
+extension Plan {
+    /// The same plan aimed at its rehearsal fleet: the rehearsal hosts replace `hosts:`, and the probe
+    /// uses the rehearsal endpoints (or the rehearsal hosts' own addresses), never the production ones.
+    public func forRehearsal() -> Plan? {
+        guard let rehearsal else { return nil }
+        var plan = self
+        plan.hosts = rehearsal.hosts
+        plan.probe.write = rehearsal.probeWrite
+        plan.probe.read = rehearsal.probeRead
+        return plan
+    }
 }
 
 /// How a plan upgrades its cluster.

@@ -71,4 +71,17 @@ public struct ProbeSettings: Sendable, Equatable {
     public var read: String?
     /// Milliseconds between probes.
     public var intervalMS: Int = 50
+    /// The schema holding the probe's table on the write endpoint; created for the run, dropped after it,
+    /// and never compared by verify.
+    public var schema: String = "upshift_probe"
+}
+
+/// The rehearsal fleet `upshift run --rehearsal` runs the plan against instead of `hosts:`.
+public struct RehearsalSettings: Sendable, Equatable {
+    /// The rehearsal fleet, in the same form as the plan's hosts.
+    public var hosts: [PlanHost]
+    /// Probe endpoints on the rehearsal fleet; nil means the rehearsal primary's and standby's addresses
+    /// (a rehearsal never probes the production endpoints named in `probe:`).
+    public var probeWrite: String?
+    public var probeRead: String?
 }

@@ -1,0 +1,59 @@
+import Foundation
+import UpshiftPlan
+
+/// Expected durations for a run, from the last finished run (or rehearsal) of the same plan.
+public struct Prediction: Codable, Sendable, Equatable {
+    /// The run the figures come from.
+    public var basedOn: String
+    /// True when that run was a rehearsal.
+    public var basedOnRehearsal: Bool
+    /// Expected wall time of each step id (first start to last finish over its hosts), in milliseconds.
+    public var stepMS: [String: Int]
+    /// Expected write downtime: the probe's figure when that run had a probe, else the journal's window.
+    public var writeMS: Int?
+    /// Expected read downtime, likewise.
+    public var readMS: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case basedOn = "based_on", basedOnRehearsal = "based_on_rehearsal", stepMS = "step_ms", writeMS = "write_ms", readMS = "read_ms"
+    }
+
+    /// The figures of one finished run.
+    public init(from report: RunReport) {
+        basedOn = report.summary.run
+        basedOnRehearsal = report.rehearsal
+        stepMS = report.stepWallTimes
+        writeMS = report.downtime?.writeMS ?? report.journalWriteWindow?.ms
+        readMS = report.downtime?.readMS ?? report.journalReadWindow?.ms
+    }
+
+    /// The prediction from the newest run of `planName` that finished (`done`) in `runsDirectory`, skipping
+    /// `excluding`; nil when there is none.
+    public static func latest(planName: String, in runsDirectory: String, excluding: String? = nil) -> Prediction? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        let candidates: [(Date, RunDirectory)] = names.compactMap { name in
+            let directory = RunDirectory(path: runsDirectory + "/" + name)
+            guard directory.path != excluding.map({ RunDirectory(path: $0).path }),
+                  let metadata = try? RunMetadata.read(from: directory), metadata.plan == planName else { return nil }
+            return (metadata.createdAt, directory)
+        }
+        for (_, directory) in candidates.sorted(by: { $0.0 > $1.0 }) {
+            guard let report = try? directory.report(), report.summary.result == RunOutcome.done.rawValue else { continue }
+            return Prediction(from: report)
+        }
+        return nil
+    }
+
+    /// Writes `prediction.json` into a run directory.
+    public func write(to directory: RunDirectory) throws {
+        let encoder = JSONEncoder.journal
+        encoder.outputFormatting.insert(.prettyPrinted)
+        try encoder.encode(self).write(to: URL(fileURLWithPath: directory.predictionPath), options: .atomic)
+    }
+
+    /// Reads `prediction.json`, or nil when the run had nothing to go on.
+    public static func read(from directory: RunDirectory) throws -> Prediction? {
+        guard let data = FileManager.default.contents(atPath: directory.predictionPath) else { return nil }
+        return try JSONDecoder.journal.decode(Prediction.self, from: data)
+    }
+}
