@@ -18,6 +18,14 @@ struct Malformed: CustomTestStringConvertible, Sendable {
 let baseHeader = basePlan.components(separatedBy: "\n").prefix(7).joined(separator: "\n") + "\n"
 
 let malformedPlans: [Malformed] = [
+    Malformed(name: "a rehearsal host named like a production host",
+              yaml: basePlan + "rehearsal:\n  hosts:\n    - { name: db1, agent: \"127.0.0.1:7720\", role: primary, pgdata: /r/15, new_pgdata: /r/17 }\n",
+              line: 21, column: 15, fragment: "rehearsal host 'db1' has the name of a production host"),
+    Malformed(name: "a rehearsal fleet without a primary",
+              yaml: basePlan + "rehearsal:\n  hosts:\n    - { name: r2, agent: \"127.0.0.1:7721\", role: standby, pgdata: /r/15, new_pgdata: /r/17 }\n",
+              line: 21, column: 5, fragment: "no host in 'rehearsal.hosts' has role primary"),
+    Malformed(name: "a probe schema that is not a plain identifier", yaml: basePlan + "probe:\n  schema: Public\n",
+              line: 20, column: 11, fragment: "'schema' must be a plain lower-case identifier"),
     Malformed(name: "unknown top-level key", yaml: basePlan + "optoins:\n  jobs: 2\n",
               line: 19, column: 1, fragment: "unknown key 'optoins' in the plan; did you mean 'options'?"),
     Malformed(name: "unknown host key", yaml: basePlan.editing("    role: standby\n", "    role: standby\n    prot: 5433\n"),

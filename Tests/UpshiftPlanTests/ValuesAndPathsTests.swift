@@ -85,4 +85,25 @@ import Testing
         let json = try JSONEncoder().encode(with)
         #expect(try JSONDecoder().decode(JSONValue.self, from: json) == with)
     }
+
+    @Test func aRehearsalAimsThePlanAtItsOwnFleetAndNeverAtTheProductionProbe() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let yaml = basePlan + """
+            probe: { write: "host=app.example port=6432 dbname=shop", schema: probe_x }
+            rehearsal:
+              hosts:
+                - { name: r1, agent: "127.0.0.1:7720", role: primary, port: 6000, pgdata: /r/15, new_pgdata: /r/17 }
+              probe: { read: "host=10.9.9.9 port=6000 dbname=shop" }
+
+            """
+        let loaded = try fixture.load(yaml)
+        #expect(loaded.plan.hosts.map(\.name) == ["db1", "db2"])
+        let rehearsal = try loaded.forRehearsal()
+        #expect(rehearsal.plan.hosts.map(\.name) == ["r1"] && rehearsal.plan.hosts[0].port == 6000)
+        #expect(rehearsal.plan.probe.write == nil, "the production write endpoint is not probed by a rehearsal")
+        #expect(rehearsal.plan.probe.read == "host=10.9.9.9 port=6000 dbname=shop")
+        #expect(rehearsal.plan.probe.schema == "probe_x")
+        #expect(throws: PlanUsageError.self) { try fixture.load(basePlan).forRehearsal() }
+    }
 }

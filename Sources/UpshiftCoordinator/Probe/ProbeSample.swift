@@ -50,6 +50,14 @@ public struct ProbeEndpoints: Sendable, Equatable {
     /// The schema holding the probe's table.
     public var schema: String
 
+    /// Endpoints as given.
+    public init(write: String, read: String, intervalMS: Int, schema: String) {
+        self.write = write
+        self.read = read
+        self.intervalMS = intervalMS
+        self.schema = schema
+    }
+
     /// The endpoints of `plan`'s probe, or nil when the plan's probe is off or the strategy upgrades nothing.
     /// The write endpoint defaults to the primary's address and port; the read endpoint to the first upgraded
     /// standby's (the primary's when there is none); both as user `postgres` on database `postgres`.
