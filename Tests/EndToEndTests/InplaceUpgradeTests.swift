@@ -48,6 +48,44 @@ import UpshiftTestSupport
         let verified = try journalRecords(runDir).filter { $0["kind"] as? String == "step.output" && ($0["unit"] as? String)?.hasPrefix("verify.") == true }
         #expect(Set(verified.compactMap { $0["host"] as? String }) == Set(fleet.hosts.map(\.name)))
         #expect(!verified.isEmpty && verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })
+        try expectProbeFigures(runDir: runDir, hosts: fleet.hosts.map(\.name))
+        #expect(try primary.query("select count(*) from pg_namespace where nspname = 'upshift_probe'").rows == [["0"]],
+                "the probe's schema is dropped after the run")
+    }
+
+    static let iso: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+
+    /// The probe ran through the upgrade: writes failed only inside the window the journal shows between the
+    /// old primary's fence and the new primary accepting writes, reads were served by the standby the plan
+    /// routes them to, and the HTML report draws it all.
+    func expectProbeFigures(runDir: String, hosts: [String]) throws {
+        let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any], "\(report.stderr)")
+        let downtime = try #require(json["downtime"] as? [String: Any])
+        let written = try #require((json["journal_windows"] as? [String: Any])?["writes_stopped"] as? [String: Any])
+        let journalFrom = try #require(Self.iso.date(from: written["from"] as? String ?? ""))
+        let journalTo = try #require(Self.iso.date(from: written["to"] as? String ?? ""))
+        let probeFrom = try #require(Self.iso.date(from: downtime["write_window_from"] as? String ?? ""), "\(downtime)")
+        let probeTo = try #require(Self.iso.date(from: downtime["write_window_to"] as? String ?? ""))
+        let writeMS = try #require(downtime["write_ms"] as? Int)
+        #expect(writeMS > 0 && (downtime["failed_transactions"] as? Int ?? 0) > 0, "\(downtime)")
+        // A write in flight when the fence went up started up to one interval before it.
+        #expect(probeFrom >= journalFrom.addingTimeInterval(-0.2), "probe window \(probeFrom)…\(probeTo), journal \(journalFrom)…\(journalTo)")
+        #expect(probeTo <= journalTo.addingTimeInterval(0.5), "probe window \(probeFrom)…\(probeTo), journal \(journalFrom)…\(journalTo)")
+        #expect(Double(writeMS) <= journalTo.timeIntervalSince(journalFrom) * 1000 + 700)
+        #expect((downtime["writes_on_new_version"] as? Int ?? 0) > 0)
+        #expect((downtime["reads_from_standby"] as? Int ?? 0) > 0 && downtime["reads_from_primary"] as? Int == 0, "\(downtime)")
+
+        let htmlPath = runDir + "/report.html"
+        let html = try Executables.runUpshift(["report", runDir, "--format", "html", "-o", htmlPath])
+        #expect(html.status == 0, "\(html.stderr)")
+        let page = try String(contentsOfFile: htmlPath, encoding: .utf8)
+        #expect(page.contains("<svg") && page.contains("point of no return") && page.contains("writes failed or waited (probe)"))
+        for host in hosts { #expect(page.contains(">\(host)</text>"), "a timeline lane for \(host)") }
     }
 
     @Test func upgrades15To17WithABasebackupStandbyAndKeepsTheRollbackStandbyOn15() throws {

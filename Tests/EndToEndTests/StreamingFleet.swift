@@ -25,13 +25,15 @@ final class StreamingFleet {
     var primary: Host { hosts[0] }
 
     /// `standbys` names the standbys; those in `keepOld` stay on the old version as the rollback target.
-    init(from: String = "15", to: String = "17", standbys: [String] = ["db2"], keepOld: Set<String> = [], prefix: String) throws {
+    /// A fleet given `sharedTLS` adds its agents to that certificate folder (a rehearsal fleet beside a real one).
+    init(from: String = "15", to: String = "17", primary: String = "db1", standbys: [String] = ["db2"], keepOld: Set<String> = [],
+         prefix: String, sharedTLS: String? = nil) throws {
         self.from = from
         self.to = to
         scratch = try ScratchDir(prefix: prefix)
         socketDirectory = try scratch.subdirectory("s")
-        tlsDirectory = scratch.path + "/tls"
-        let names = ["db1"] + standbys
+        tlsDirectory = sharedTLS ?? scratch.path + "/tls"
+        let names = [primary] + standbys
         let certs = try Executables.runUpshift(["certs", "init", tlsDirectory] + names.flatMap { ["--agent", "\($0)=127.0.0.1"] })
         guard certs.status == 0 else { throw AgentError("certs init: \(certs.stderr)") }
         let old = try TestPostgres.bindir(from)
@@ -101,19 +103,22 @@ final class StreamingFleet {
             """)
     }
 
+    /// The fleet's hosts as plan YAML list items, indented by `indent` spaces.
+    func hostsYAML(indent: Int = 2) -> String {
+        let pad = String(repeating: " ", count: indent)
+        return hosts.enumerated().map { index, host in
+            var lines = [
+                "- name: \(host.name)", "  agent: 127.0.0.1:\(host.agent.port)", "  role: \(index == 0 ? "primary" : "standby")",
+                "  port: \(host.port)", "  pgdata: \(host.pgdata)",
+            ]
+            lines.append(host.keepOld ? "  keep_old: true" : "  new_pgdata: \(host.newPgdata)")
+            return lines.map { pad + $0 }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     /// The plan file for this fleet, written into the scratch folder.
     func writePlan(name: String = "e2e-inplace", options: String = "", extra: String = "") throws -> String {
-        let hostLines = hosts.enumerated().map { index, host in
-            var lines = """
-              - name: \(host.name)
-                agent: 127.0.0.1:\(host.agent.port)
-                role: \(index == 0 ? "primary" : "standby")
-                port: \(host.port)
-                pgdata: \(host.pgdata)
-            """
-            lines += host.keepOld ? "\n    keep_old: true" : "\n    new_pgdata: \(host.newPgdata)"
-            return lines
-        }.joined(separator: "\n")
+        let hostLines = hostsYAML()
         let text = """
         version: 1
         name: \(name)
@@ -121,7 +126,7 @@ final class StreamingFleet {
         postgres:
           from: { version: \(try TestPostgres.major(from)), bindir: \(try TestPostgres.bindir(from)) }
           to:   { version: \(try TestPostgres.major(to)), bindir: \(try TestPostgres.bindir(to)) }
-        tls: { dir: ./tls }
+        tls: { dir: \(tlsDirectory) }
         hosts:
         \(hostLines)
         options:

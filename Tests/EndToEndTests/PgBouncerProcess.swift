@@ -1,0 +1,53 @@
+import Foundation
+import UpshiftPostgres
+import UpshiftTestSupport
+
+/// A real PgBouncer in transaction pooling mode in front of one server, run as `postgres`, with its admin
+/// console open to user `postgres`.
+final class PgBouncerProcess {
+    let port: Int
+    let directory: String
+
+    init(scratch: ScratchDir, serverPort: Int) throws {
+        directory = scratch.path + "/pgbouncer"
+        port = try freePort()
+        _ = try runAsPostgres(["/bin/mkdir", "-p", directory])
+        try "\"postgres\" \"\"\n".write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
+        let config = """
+            [databases]
+            postgres = host=127.0.0.1 port=\(serverPort) dbname=postgres
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir =
+            auth_type = trust
+            auth_file = \(directory)/userlist.txt
+            admin_users = postgres
+            pool_mode = transaction
+            server_login_retry = 1
+            query_wait_timeout = 300
+            logfile = \(directory)/pgbouncer.log
+            pidfile = \(directory)/pgbouncer.pid
+
+            """
+        try config.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
+        try runAsPostgres(["/usr/sbin/pgbouncer", "-d", directory + "/pgbouncer.ini"]).requireSuccess()
+        try waitFor("PgBouncer to listen on \(port)") {
+            guard let admin = try? PostgresConnection(conninfo: adminConninfo) else { return false }
+            admin.close()
+            return true
+        }
+    }
+
+    /// The admin console.
+    var adminConninfo: String { "host=127.0.0.1 port=\(port) dbname=pgbouncer user=postgres" }
+
+    /// What applications connect to.
+    var conninfo: String { "host=127.0.0.1 port=\(port) dbname=postgres user=postgres" }
+
+    func stop() {
+        guard let text = try? String(contentsOfFile: directory + "/pgbouncer.pid", encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        kill(pid, SIGTERM)
+    }
+}
