@@ -41,7 +41,8 @@ import Testing
             "start-primary db1",
             "after:start-primary/notify db1",
             "start-standbys db2",
-            "verify db1,db2",
+            "verify db1",
+            "verify-standbys db2",
             "statistics db1",
         ])
         #expect(steps.filter(\.isPointOfNoReturn).map(\.id) == ["start-primary"])

@@ -51,7 +51,7 @@ import Testing
             "before:stop-primary/notify db1",
             "before:stop-primary/check db2",
             "after:stop-primary/notify-2 db2",
-            "before:verify/check-2 db1,db2",
+            "before:verify/check-2 db1",
         ])
         let ids = result.map(\.id)
         #expect(ids.firstIndex(of: "before:stop-primary/check")! + 1 == ids.firstIndex(of: "stop-primary"))
@@ -94,7 +94,7 @@ import Testing
         let plan = try fixture.load(DesignExamples.inplace).plan
         #expect(StepPlanner.strategyStepIDs(.inplace, plan: plan) == [
             "preflight", "init-new", "stop-primary", "detach-keep-old", "stop-standbys", "pg-upgrade", "sync-standbys",
-            "start-primary", "start-standbys", "verify", "statistics",
+            "start-primary", "start-standbys", "verify", "verify-standbys", "statistics",
         ])
     }
 }

@@ -15,6 +15,7 @@ extension InplaceContext {
         case "start-standbys": try startStandby()
         case "basebackup-standbys": try basebackupStandby()
         case "verify": try verify()
+        case "verify-standbys": try verifyStandby()
         case "statistics": try statistics()
         case "rollback": try rollback()
         default: throw AgentError("the in-place strategy has no step \(stepID)")

@@ -45,46 +45,81 @@ extension InplaceContext {
             try connection.query("select status from pg_stat_wal_receiver").rows.first?.first == "streaming"
         }
         log("streaming from \(primary.name)")
+        if plan.options.standbys == .rsync {
+            // verify-standbys compares this host with the old primary's checksums while the new primary
+            // already takes writes again: hold replay at the fenced primary's state until then.
+            let lsn = try replayThroughFencedPrimary(connection)
+            try pauseReplay(connection)
+            log("replay paused at \(lsn), the fenced primary's state, until verify-standbys")
+        }
     }
 
-    /// `verify`: this host's tables against the old primary's checksums; on the primary, lifts the fence after.
+    /// Waits until this standby has replayed everything the (still fenced) new primary has written.
+    private func replayThroughFencedPrimary(_ standby: PostgresConnection) throws -> String {
+        let primary = try self.primary
+        let primaryConnection = try PostgresConnection(conninfo: Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "dbname": "postgres"]))
+        let lsn = try primaryConnection.query("select pg_current_wal_lsn()::text").rows[0][0] ?? "0/0"
+        primaryConnection.close()
+        try wait(upTo: 120, for: "\(host.name) to replay up to \(lsn)") {
+            try standby.query("select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0", [lsn]).rows.first?.first == "t"
+        }
+        return lsn
+    }
+
+    private func pauseReplay(_ standby: PostgresConnection) throws {
+        _ = try standby.query("select pg_wal_replay_pause()")
+        try wait(upTo: 60, for: "\(host.name) to pause replay") {
+            try standby.query("select pg_get_wal_replay_pause_state()").rows.first?.first == "paused"
+        }
+    }
+
+    /// `verify` (the primary): its tables against the old primary's checksums, then the write fence is lifted.
     func verify() throws {
         let primary = try self.primary
+        guard host.name == primary.name else { return try verifyStandby() }
         let expected = try TableChecksums.decode(try fact(primary.name, "checksums"))
-        let isPrimary = host.name == primary.name
-        if !isPrimary {
-            // Replay must have reached everything the fenced primary holds before comparing.
-            let primaryConnection = try PostgresConnection(conninfo: Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "dbname": "postgres"]))
-            let lsn = try primaryConnection.query("select pg_current_wal_lsn()::text").rows[0][0] ?? "0/0"
-            primaryConnection.close()
-            let standby = try connectNew()
-            try wait(upTo: 120, for: "\(host.name) to replay up to \(lsn)") {
-                try standby.query("select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0", [lsn]).rows.first?.first == "t"
-            }
-            standby.close()
+        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true)
+        try compare(found, with: expected)
+        let connection = try connectNew()
+        defer { connection.close() }
+        try liftFence(connection)
+        log("writes accepted on \(host.name)")
+    }
+
+    /// `verify-standbys`: this standby, its replay held at the fenced primary's state since `start-standbys`,
+    /// against the old primary's checksums; then replay goes on.
+    func verifyStandby() throws {
+        let expected = try TableChecksums.decode(try fact(try primary.name, "checksums"))
+        let standby = try connectNew()
+        defer { standby.close() }
+        if try standby.query("select pg_get_wal_replay_pause_state()").rows.first?.first != "paused" {
+            // Not held (a standby started by an older agent): catch up and hold now, which is exact only
+            // while the primary is still fenced.
+            log("replay was not held; catching up with the primary and holding it now", level: "warning")
+            _ = try replayThroughFencedPrimary(standby)
+            try pauseReplay(standby)
         }
-        let found = try TableChecksums.take(connect: { try connectNew(database: $0) }, includeUnlogged: isPrimary, probeSchema: plan.probe.schema)
+        defer { _ = try? standby.query("select pg_wal_replay_resume()") }
+        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: false)
+        // Unlogged tables are not replicated: a standby holds none of their rows by design.
         var reference = expected
-        if !isPrimary {
-            // Unlogged tables are not replicated: a standby holds none of their rows by design.
-            let logged = Set(found.tables.keys)
-            reference.tables = reference.tables.filter { logged.contains($0.key) }
-        }
-        let differences = found.differences(from: reference)
+        reference.tables = reference.tables.filter { found.tables.keys.contains($0.key) }
+        try compare(found, with: reference)
+        _ = try standby.query("select pg_wal_replay_resume()")
+        log("replay resumed")
+    }
+
+    /// Reports every table's figures against the old primary's and fails on any difference.
+    private func compare(_ found: TableChecksums, with expected: TableChecksums) throws {
         for (table, entry) in found.tables.sorted(by: { $0.key < $1.key }) {
             let old = expected.tables[table]
             output("verify.\(table)", "\(old?.rows ?? -1) \(entry.rows) \(old == entry ? "match" : "differ")")
         }
+        let differences = found.differences(from: expected)
         guard differences.isEmpty else {
             throw AgentError("verify found \(differences.count) tables that differ from the old primary: " + differences.prefix(10).joined(separator: "; "))
         }
         log("\(found.tables.count) tables match the old primary (row counts and content checksums)")
-        if isPrimary {
-            let connection = try connectNew()
-            defer { connection.close() }
-            try liftFence(connection)
-            log("writes accepted on \(host.name)")
-        }
     }
 
     /// `statistics`: planner statistics for the new cluster (18 keeps pg_upgrade's and fills in only what is

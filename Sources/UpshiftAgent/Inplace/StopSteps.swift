@@ -7,14 +7,7 @@ extension InplaceContext {
         let old = try connectOld()
         try fenceWrites(old)
         old.close()
-        let clock = ContinuousClock()
-        let started = clock.now
-        var count = 0
-        let checksums = try TableChecksums.take(connect: { try connectOld(database: $0) }, includeUnlogged: true, probeSchema: plan.probe.schema) { _ in
-            count += 1
-            if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }
-        }
-        log("checksummed \(checksums.tables.count) tables in \(clock.now - started)")
+        let checksums = try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true)
         output("checksums", try checksums.encoded())
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         output("checkpoint", control.latestCheckpointLocation)

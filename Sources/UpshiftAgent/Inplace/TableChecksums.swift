@@ -14,33 +14,109 @@ struct TableChecksums: Codable, Equatable {
     /// Takes the checksums of every connectable database; `connect` opens a connection to a database by name.
     /// On a hot standby unlogged tables cannot be read (and are empty there by design), so `includeUnlogged` is false.
     /// The catalogs and the downtime probe's schema (`probeSchema`, which the probe writes to) are never compared.
-    static func take(connect: (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
-                     onTable: (String) -> Void = { _ in }) throws -> TableChecksums {
+    /// `jobs` connections work at once, largest tables first; a large table is cut into block ranges (TID range
+    /// scans) whose counts and hash sums add up to the whole table's, whatever the cut; a table smaller than two
+    /// slices of `blocksPerSlice` blocks is taken in one piece.
+    static func take(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
+                     jobs: Int = 1, blocksPerSlice: Int = 2048, onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
         let skippedSchemas = ["pg_catalog", "information_schema", probeSchema]
         let first = try connect("postgres")
         let databases = try first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
             .rows.compactMap { $0[0] }
+        let canSplit = first.serverVersionNumber >= 140000
         first.close()
-        var tables: [String: Entry] = [:]
+        var work: [Slice] = []
         for database in databases {
             let connection = try connect(database)
             defer { connection.close() }
             let list = try connection.query("""
-                select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                select n.nspname, c.relname, pg_relation_size(c.oid) / current_setting('block_size')::int
+                from pg_class c join pg_namespace n on n.oid = c.relnamespace
                 where (c.relkind = 'r' or (c.relkind = 'm' and c.relispopulated)) and n.nspname <> all($1::text[]) and n.nspname not like 'pg_toast%'
                   and n.nspname not like 'pg_temp%' and ($2 or c.relpersistence = 'p')
                 order by 1, 2
                 """, ["{\(skippedSchemas.joined(separator: ","))}", includeUnlogged ? "true" : "false"])
             for row in list.rows {
                 guard let schema = row[0], let name = row[1] else { continue }
-                let qualified = "\(PostgresConnection.quoteIdentifier(schema)).\(PostgresConnection.quoteIdentifier(name))"
-                let result = try connection.query("select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text from only \(qualified) t")
-                let key = "\(database).\(schema).\(name)"
-                tables[key] = Entry(rows: Int64(result.rows[0][0] ?? "0") ?? 0, hash: result.rows[0][1] ?? "0")
-                onTable(key)
+                let blocks = Int(row[2] ?? "0") ?? 0
+                let table = Table(database: database, schema: schema, name: name)
+                let pieces = canSplit && jobs > 1 ? min(jobs * 2, blocks / blocksPerSlice) : 1
+                if pieces <= 1 {
+                    work.append(Slice(table: table, blocks: blocks, from: nil, to: nil, pieces: 1))
+                } else {
+                    let step = (blocks + pieces - 1) / pieces
+                    for i in 0..<pieces {
+                        // The last range is open-ended: it covers whatever lies past the size read above.
+                        work.append(Slice(table: table, blocks: step, from: i * step, to: i == pieces - 1 ? nil : (i + 1) * step, pieces: pieces))
+                    }
+                }
             }
         }
-        return TableChecksums(tables: tables)
+        work.sort { $0.blocks > $1.blocks }
+
+        let lock = NSLock()
+        var next = 0
+        var sums: [String: (rows: Int64, hash: Decimal, done: Int)] = [:]
+        var failure: Error?
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, work.count))) { _ in
+            var connections: [String: PostgresConnection] = [:]
+            defer { connections.values.forEach { $0.close() } }
+            while true {
+                let slice: Slice? = lock.withLock {
+                    guard failure == nil, next < work.count else { return nil }
+                    next += 1
+                    return work[next - 1]
+                }
+                guard let slice else { return }
+                do {
+                    if connections[slice.table.database] == nil { connections[slice.table.database] = try connect(slice.table.database) }
+                    let result = try connections[slice.table.database]!.query(slice.sql)
+                    let rows = Int64(result.rows[0][0] ?? "0") ?? 0
+                    guard let hash = Decimal(string: result.rows[0][1] ?? "0", locale: Locale(identifier: "en_US_POSIX")) else {
+                        throw AgentError("\(slice.table.key): unreadable checksum '\(result.rows[0][1] ?? "")'")
+                    }
+                    let finished: Bool = lock.withLock {
+                        var entry = sums[slice.table.key] ?? (0, 0, 0)
+                        entry.rows += rows
+                        entry.hash += hash
+                        entry.done += 1
+                        sums[slice.table.key] = entry
+                        return entry.done == slice.pieces
+                    }
+                    if finished { onTable(slice.table.key) }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        return TableChecksums(tables: sums.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)") })
+    }
+
+    private struct Table {
+        var database: String
+        var schema: String
+        var name: String
+        var key: String { "\(database).\(schema).\(name)" }
+    }
+
+    /// One query's share of a table: all of it, or the blocks `from..<to`.
+    private struct Slice {
+        var table: Table
+        var blocks: Int
+        var from: Int?
+        var to: Int?
+        var pieces: Int
+
+        var sql: String {
+            let qualified = "\(PostgresConnection.quoteIdentifier(table.schema)).\(PostgresConnection.quoteIdentifier(table.name))"
+            var conditions: [String] = []
+            if let from { conditions.append("ctid >= '(\(from),0)'::tid") }
+            if let to { conditions.append("ctid < '(\(to),0)'::tid") }
+            let filter = conditions.isEmpty ? "" : " where " + conditions.joined(separator: " and ")
+            return "select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text from only \(qualified) t\(filter)"
+        }
     }
 
     /// The differences from `expected`, one line each; empty when they match.
@@ -67,5 +143,24 @@ struct TableChecksums: Codable, Equatable {
 
     static func decode(_ text: String) throws -> TableChecksums {
         try JSONDecoder().decode(TableChecksums.self, from: Data(text.utf8))
+    }
+}
+
+extension InplaceContext {
+    /// This host's checksums through `connect`, with the plan's `jobs` connections at once, showing progress.
+    func takeChecksums(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool) throws -> TableChecksums {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let lock = NSLock()
+        var count = 0
+        let checksums = try TableChecksums.take(connect: connect, includeUnlogged: includeUnlogged, probeSchema: plan.probe.schema,
+                                                jobs: plan.options.jobs) { _ in
+            lock.withLock {
+                count += 1
+                if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }
+            }
+        }
+        log("checksummed \(checksums.tables.count) tables in \(clock.now - started) with \(plan.options.jobs) connections")
+        return checksums
     }
 }

@@ -6,7 +6,6 @@ extension StepPlanner {
         let primary = plan.hostNames { $0.role == .primary }
         let upgradedStandbys = plan.hostNames { $0.role == .standby && !$0.keepOld }
         let keptOld = plan.hostNames { $0.role == .standby && $0.keepOld }
-        let upgraded = plan.hostNames { !$0.keepOld }
         let rsync = plan.options.standbys == .rsync
 
         var steps = [
@@ -17,15 +16,18 @@ extension StepPlanner {
             builtin("stop-standbys", upgradedStandbys, downtime: .readsStop),
             builtin("pg-upgrade", primary),
         ]
-        // The new primary starts fenced (read-only) and `verify` lifts the fence once the tables match the
+        // The new primary starts fenced (read-only) and `verify` lifts the fence once its tables match the
         // old cluster's checksums, so nothing a client writes can blur the comparison: verify closes the
-        // write window. Rsync'd standbys are copies of that state and are verified with it; basebackup
-        // standbys are built from the verified primary afterwards.
+        // write window. Rsync'd standbys are copies of that state: `start-standbys` pauses their replay
+        // once they hold everything the fenced primary has, so `verify-standbys` compares exactly that
+        // state while writes already flow again, then lets replay go on. Basebackup standbys are built from
+        // the verified primary afterwards.
         if rsync {
             steps.append(builtin("sync-standbys", upgradedStandbys))
             steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
             steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
-            steps.append(builtin("verify", upgraded, downtime: .writesResume))
+            steps.append(builtin("verify", primary, downtime: .writesResume))
+            steps.append(builtin("verify-standbys", upgradedStandbys))
         } else {
             steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
             steps.append(builtin("verify", primary, downtime: .writesResume))
