@@ -58,7 +58,9 @@ extension InplaceContext {
     private func replayThroughFencedPrimary(_ standby: PostgresConnection) throws -> String {
         let primary = try self.primary
         let primaryConnection = try PostgresConnection(conninfo: Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "dbname": "postgres"]))
-        let lsn = try primaryConnection.query("select pg_current_wal_lsn()::text").rows[0][0] ?? "0/0"
+        // The write position can sit past the last record (a page boundary) until the next record comes, which
+        // may be 15 s away: switching segments ends the WAL with a record the standby replays up to that point.
+        let lsn = try primaryConnection.query("select pg_switch_wal()::text").rows[0][0] ?? "0/0"
         primaryConnection.close()
         try wait(upTo: 120, for: "\(host.name) to replay up to \(lsn)") {
             try standby.query("select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0", [lsn]).rows.first?.first == "t"

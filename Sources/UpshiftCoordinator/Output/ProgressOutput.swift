@@ -86,10 +86,21 @@ public final class ProgressOutput: @unchecked Sendable {
     private func redraw(adding line: String?, now: Date) {
         var text = boardLines > 0 ? "\u{1B}[\(boardLines)F\u{1B}[J" : ""
         if let line { text += line + "\n" }
-        let rows = board.render(now: now)
+        let rows = board.render(now: now).map { Self.clip($0, to: Self.terminalColumns()) }
         text += rows.map { $0 + "\n" }.joined()
         boardLines = rows.count
         write(text)
+    }
+
+    /// The terminal's width, so no board row wraps (a wrapped row would throw off the redraw).
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 else { return 120 }
+        return Int(size.ws_col)
+    }
+
+    static func clip(_ row: String, to columns: Int) -> String {
+        row.count < columns ? row : String(row.prefix(columns - 2)) + "…"
     }
 
     static func plain(_ line: ProgressLine, at date: Date) -> String {
