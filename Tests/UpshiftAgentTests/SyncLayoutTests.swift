@@ -30,14 +30,15 @@ import UpshiftTestSupport
         #expect(throws: SyncError.self) { try SyncLayout(oldPgdata: "/srv/pg/same", newPgdata: "/srv/pg/same") }
     }
 
-    @Test func relocatedWALIsRefusedOnEitherSide() throws {
+    @Test func aRelocatedNewWALIsRefused() throws {
         let dir = try ScratchDir(prefix: "up-sl")
         defer { dir.remove() }
-        try writeFiles(["p/old/PG_VERSION": "15\n", "p/new/pg_wal/000000010000000000000001": "wal",
+        try writeFiles(["p/old/PG_VERSION": "15\n", "p/old/pg_wal/000000010000000000000001": "wal",
                         "wal-volume/000000010000000000000001": "wal"], under: dir.path)
-        try FileManager.default.createSymbolicLink(atPath: "\(dir.path)/p/old/pg_wal", withDestinationPath: "\(dir.path)/wal-volume")
+        try FileManager.default.createDirectory(atPath: "\(dir.path)/p/new", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(dir.path)/p/new/pg_wal", withDestinationPath: "\(dir.path)/wal-volume")
         let layout = try SyncLayout(oldPgdata: "\(dir.path)/p/old", newPgdata: "\(dir.path)/p/new")
-        let expected = SyncError.relocatedWAL(pgdata: layout.oldPgdata, target: "\(dir.path)/wal-volume")
+        let expected = SyncError.relocatedWAL(pgdata: layout.newPgdata, target: "\(dir.path)/wal-volume")
         #expect(throws: expected) {
             try RsyncSender(layout: layout, tablespaces: [], address: "127.0.0.1", secret: "s3cret",
                             scratchDirectory: try dir.subdirectory("rsyncd"), launcher: postgresLauncher)

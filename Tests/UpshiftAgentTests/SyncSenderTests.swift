@@ -57,10 +57,32 @@ import UpshiftTestSupport
         #expect(!FileManager.default.fileExists(atPath: "\(standby.parent)/primary-only.txt"))
         #expect(FileManager.default.fileExists(atPath: "\(standby.parent)/keep-me.txt"))
         #expect(try String(contentsOfFile: "\(standby.newPgdata)/base/5/100", encoding: .utf8) == "RELATION")
-        // old, old/base, old/base/5, old/base/5/100, old/PG_VERSION, old/pg_wal, old/pg_tblspc; new has its WAL too.
-        #expect(stats.files == 15 && stats.filesByKind["reg"] == 5)
+        // old, old/base, old/base/5, old/base/5/100, old/PG_VERSION, old/pg_tblspc (old/pg_wal is left out); new has its WAL.
+        #expect(stats.files == 14 && stats.filesByKind["reg"] == 5)
         #expect(stats.regularFilesTransferred == 2, "new PG_VERSION and new WAL; the relation is linked, old WAL left out")
         #expect(progress.last?.filesRemaining == 0)
+    }
+
+    @Test func relocatedOldWALStaysWhereEachHostKeepsIt() throws {
+        let dir = try ScratchDir(prefix: "up-sw")
+        defer { dir.remove() }
+        let (primary, standby) = try makeHosts(dir)
+        // Both old clusters keep their WAL on a volume of their own, each at a different path.
+        for (layout, volume) in [(primary, "wal-primary"), (standby, "wal-standby")] {
+            let wal = "\(layout.oldPgdata)/pg_wal"
+            try FileManager.default.moveItem(atPath: wal, toPath: "\(dir.path)/\(volume)")
+            try FileManager.default.createSymbolicLink(atPath: wal, withDestinationPath: "\(dir.path)/\(volume)")
+        }
+        let secret = RsyncSender.makeSecret()
+        let sender = try RsyncSender(layout: primary, tablespaces: [], address: "127.0.0.1", secret: secret,
+                                     scratchDirectory: try dir.subdirectory("rsyncd"), launcher: postgresLauncher)
+        defer { sender.stop() }
+        _ = try pull(sender, secret: secret, into: standby).run { _ in }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(standby.oldPgdata)/pg_wal") == "\(dir.path)/wal-standby")
+        #expect(entries(under: "\(dir.path)/wal-standby") == ["000000010000000000000000"], "the standby's own old WAL is untouched")
+        #expect(try String(contentsOfFile: "\(standby.newPgdata)/pg_wal/000000010000000000000002", encoding: .utf8) == "new wal")
+        let linked = try #require(fileStatus("\(standby.newPgdata)/base/5/100"))
+        #expect(linked.st_nlink == 2)
     }
 
     @Test func daemonServesNothingButTheNamedDirectories() throws {

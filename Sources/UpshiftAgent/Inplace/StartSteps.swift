@@ -80,7 +80,7 @@ extension InplaceContext {
         let primary = try self.primary
         guard host.name == primary.name else { return try verifyStandby() }
         let expected = try TableChecksums.decode(try fact(primary.name, "checksums"))
-        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true)
+        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true, following: expected)
         try compare(found, with: expected)
         let connection = try connectNew()
         defer { connection.close() }
@@ -102,7 +102,7 @@ extension InplaceContext {
             try pauseReplay(standby)
         }
         defer { _ = try? standby.query("select pg_wal_replay_resume()") }
-        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: false)
+        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: false, following: expected)
         // Unlogged tables are not replicated: a standby holds none of their rows by design.
         var reference = expected
         reference.tables = reference.tables.filter { found.tables.keys.contains($0.key) }

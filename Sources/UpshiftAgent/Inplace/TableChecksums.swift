@@ -6,6 +6,37 @@ struct TableChecksums: Codable, Equatable {
     struct Entry: Codable, Equatable {
         var rows: Int64
         var hash: String
+        /// How rows were hashed: `record` (hash_record_extended, the types' own hash functions, which
+        /// PostgreSQL keeps stable across versions for hash partitioning) or `text` (the row's text form, for
+        /// tables with a column type that has no hash function). The old side chooses; verify follows it.
+        var method: HashMethod = .text
+
+        enum CodingKeys: String, CodingKey { case rows, hash, method }
+
+        init(rows: Int64, hash: String, method: HashMethod) {
+            self.rows = rows
+            self.hash = hash
+            self.method = method
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            rows = try c.decode(Int64.self, forKey: .rows)
+            hash = try c.decode(String.self, forKey: .hash)
+            method = try c.decodeIfPresent(HashMethod.self, forKey: .method) ?? .text
+        }
+    }
+
+    /// How a table's rows are hashed.
+    enum HashMethod: String, Codable {
+        case record, text
+
+        func expression(_ alias: String) -> String {
+            switch self {
+            case .record: "hash_record_extended(\(alias), 0)"
+            case .text: "hashtextextended(\(alias)::text, 0)"
+            }
+        }
     }
 
     /// Keyed `database.schema.table`.
@@ -18,12 +49,14 @@ struct TableChecksums: Codable, Equatable {
     /// scans) whose counts and hash sums add up to the whole table's, whatever the cut; a table smaller than two
     /// slices of `blocksPerSlice` blocks is taken in one piece.
     static func take(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
-                     jobs: Int = 1, blocksPerSlice: Int = 2048, onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
+                     jobs: Int = 1, blocksPerSlice: Int = 2048, following reference: TableChecksums? = nil,
+                     onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
         let skippedSchemas = ["pg_catalog", "information_schema", probeSchema]
         let first = try connect("postgres")
         let databases = try first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
             .rows.compactMap { $0[0] }
-        let canSplit = first.serverVersionNumber >= 140000
+        // TID range scans and hash_record_extended both came with PostgreSQL 14.
+        let modern = first.serverVersionNumber >= 140000
         first.close()
         var work: [Slice] = []
         for database in databases {
@@ -39,8 +72,13 @@ struct TableChecksums: Codable, Equatable {
             for row in list.rows {
                 guard let schema = row[0], let name = row[1] else { continue }
                 let blocks = Int(row[2] ?? "0") ?? 0
-                let table = Table(database: database, schema: schema, name: name)
-                let pieces = canSplit && jobs > 1 ? min(jobs * 2, blocks / blocksPerSlice) : 1
+                var table = Table(database: database, schema: schema, name: name, method: .text)
+                if let chosen = reference?.tables[table.key]?.method {
+                    table.method = chosen
+                } else if modern {
+                    table.method = try Self.recordHashWorks(connection, table) ? .record : .text
+                }
+                let pieces = modern && jobs > 1 ? min(jobs * 2, blocks / blocksPerSlice) : 1
                 if pieces <= 1 {
                     work.append(Slice(table: table, blocks: blocks, from: nil, to: nil, pieces: 1))
                 } else {
@@ -56,7 +94,7 @@ struct TableChecksums: Codable, Equatable {
 
         let lock = NSLock()
         var next = 0
-        var sums: [String: (rows: Int64, hash: Decimal, done: Int)] = [:]
+        var sums: [String: (rows: Int64, hash: Decimal, done: Int, method: HashMethod)] = [:]
         var failure: Error?
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, work.count))) { _ in
             var connections: [String: PostgresConnection] = [:]
@@ -76,7 +114,7 @@ struct TableChecksums: Codable, Equatable {
                         throw AgentError("\(slice.table.key): unreadable checksum '\(result.rows[0][1] ?? "")'")
                     }
                     let finished: Bool = lock.withLock {
-                        var entry = sums[slice.table.key] ?? (0, 0, 0)
+                        var entry = sums[slice.table.key] ?? (0, 0, 0, slice.table.method)
                         entry.rows += rows
                         entry.hash += hash
                         entry.done += 1
@@ -91,14 +129,27 @@ struct TableChecksums: Codable, Equatable {
             }
         }
         if let failure { throw failure }
-        return TableChecksums(tables: sums.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)") })
+        return TableChecksums(tables: sums.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)", method: $0.method) })
     }
 
     private struct Table {
         var database: String
         var schema: String
         var name: String
+        var method: HashMethod
         var key: String { "\(database).\(schema).\(name)" }
+        var qualified: String { "\(PostgresConnection.quoteIdentifier(schema)).\(PostgresConnection.quoteIdentifier(name))" }
+    }
+
+    /// Whether every column type of the table has an extended hash function (hash_record_extended fails,
+    /// naming the type, when one has none: json, point, xml…).
+    private static func recordHashWorks(_ connection: PostgresConnection, _ table: Table) throws -> Bool {
+        do {
+            _ = try connection.query("select hash_record_extended(t, 0) from only \(table.qualified) t limit 1")
+            return true
+        } catch let error as PostgresError where error.sqlState == "42883" {
+            return false
+        }
     }
 
     /// One query's share of a table: all of it, or the blocks `from..<to`.
@@ -110,12 +161,11 @@ struct TableChecksums: Codable, Equatable {
         var pieces: Int
 
         var sql: String {
-            let qualified = "\(PostgresConnection.quoteIdentifier(table.schema)).\(PostgresConnection.quoteIdentifier(table.name))"
             var conditions: [String] = []
             if let from { conditions.append("ctid >= '(\(from),0)'::tid") }
             if let to { conditions.append("ctid < '(\(to),0)'::tid") }
             let filter = conditions.isEmpty ? "" : " where " + conditions.joined(separator: " and ")
-            return "select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text from only \(qualified) t\(filter)"
+            return "select count(*), coalesce(sum(\(table.method.expression("t"))), 0)::text from only \(table.qualified) t\(filter)"
         }
     }
 
@@ -148,13 +198,15 @@ struct TableChecksums: Codable, Equatable {
 
 extension InplaceContext {
     /// This host's checksums through `connect`, with the plan's `jobs` connections at once, showing progress.
-    func takeChecksums(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool) throws -> TableChecksums {
+    /// `reference` (verify: the old primary's checksums) fixes how each table is hashed.
+    func takeChecksums(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool,
+                       following reference: TableChecksums? = nil) throws -> TableChecksums {
         let clock = ContinuousClock()
         let started = clock.now
         let lock = NSLock()
         var count = 0
         let checksums = try TableChecksums.take(connect: connect, includeUnlogged: includeUnlogged, probeSchema: plan.probe.schema,
-                                                jobs: plan.options.jobs) { _ in
+                                                jobs: plan.options.jobs, following: reference) { _ in
             lock.withLock {
                 count += 1
                 if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }

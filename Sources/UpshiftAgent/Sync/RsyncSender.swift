@@ -57,7 +57,7 @@ final class RsyncSender: @unchecked Sendable {
     /// and `tablespaces`.
     convenience init(layout: SyncLayout, tablespaces: [SyncTablespace], address: String, secret: String,
                      scratchDirectory: String, launcher: ProgramLauncher = .direct) throws {
-        try layout.checkWALNotRelocated()
+        try layout.checkNewWALNotRelocated()
         try self.init(root: layout.parent, address: address, secret: secret, scratchDirectory: scratchDirectory,
                       exposing: [layout.oldName, layout.newName], tablespaces: tablespaces, launcher: launcher)
     }

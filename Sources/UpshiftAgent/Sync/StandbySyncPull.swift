@@ -39,7 +39,9 @@ struct StandbySyncPull {
 
     /// The filters of the data directories' transfer, anchored at the parent folder.
     var excludes: [String] {
-        ["/\(layout.oldName)/pg_wal/*", "/\(layout.oldName)/pg_tblspc/*", "/\(layout.newName)/pg_tblspc/*"]
+        // The old pg_wal (a folder or a link to a relocated WAL volume) is neither sent nor touched: each
+        // standby keeps its own, which its old cluster needs if the run rolls back.
+        ["/\(layout.oldName)/pg_wal", "/\(layout.oldName)/pg_tblspc/*", "/\(layout.newName)/pg_tblspc/*"]
             + [layout.oldName, layout.newName].flatMap { ["/\($0)/postmaster.pid", "/\($0)/postmaster.opts"] }
     }
 
@@ -51,7 +53,7 @@ struct StandbySyncPull {
               isDirectory.boolValue else {
             throw SyncError.missingDirectory(checked.oldPgdata, role: "this standby's old data directory")
         }
-        try checked.checkWALNotRelocated()
+        try checked.checkNewWALNotRelocated()
         let locations = try localTablespaceLocations()
 
         var total = try transfer(module: RsyncSender.module, sources: [checked.oldName, checked.newName],

@@ -34,8 +34,9 @@ enum SyncError: Error, CustomStringConvertible, Equatable {
         case .missingDirectory(let path, let role):
             return "\(role) \(path) does not exist or is not a directory"
         case .relocatedWAL(let pgdata, let target):
-            return "pg_wal of \(pgdata) is a symlink to \(target); the rsync standby procedure copies the link, "
-                + "not the WAL: rebuild this standby with pg_basebackup instead (options.standbys: basebackup)"
+            return "pg_wal of the new cluster \(pgdata) is a symlink to \(target); the rsync standby procedure sends the "
+                + "new cluster's WAL with it: keep it inside the data directory until the upgrade is done, or rebuild "
+                + "standbys with pg_basebackup (options.standbys: basebackup)"
         case .tablespace(let oid, let problem):
             return "tablespace \(oid): \(problem)"
         case .unusableSecret(let reason):

@@ -29,13 +29,12 @@ struct SyncLayout: Sendable, Equatable {
         return SyncLayout(parent: old.parent, oldName: old.name, newName: new.name)
     }
 
-    /// Refuses a pg_wal that is a symlink in either data directory that exists.
-    func checkWALNotRelocated() throws {
-        for pgdata in [oldPgdata, newPgdata] {
-            let wal = pgdata + "/pg_wal"
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: wal) {
-                throw SyncError.relocatedWAL(pgdata: pgdata, target: target)
-            }
+    /// Refuses a new cluster whose pg_wal is a symlink: its WAL must travel with it. (The old cluster's pg_wal
+    /// may live anywhere: the transfer leaves it out, and each standby keeps its own, link or folder.)
+    func checkNewWALNotRelocated() throws {
+        let wal = newPgdata + "/pg_wal"
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: wal) {
+            throw SyncError.relocatedWAL(pgdata: newPgdata, target: target)
         }
     }
 

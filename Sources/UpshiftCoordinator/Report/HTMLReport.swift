@@ -14,6 +14,10 @@ public enum HTMLReport {
                     "<p class=\"result \(escape(summary.result))\">\(escape(summary.result.replacingOccurrences(of: "_", with: " ")))"
                         + (summary.reason.map { " — \(escape($0))" } ?? "") + "</p>"]
         if let advice = summary.advice { body.append("<div class=advice><b>What to do next.</b> \(escape(advice))</div>") }
+        if summary.result == "failed" {
+            body.append("<div class=advice><b>What to do next.</b> The run stopped before its point of no return. "
+                        + "Fix the cause above (the failed step's error, the checks) and run the plan again.</div>")
+        }
         if summary.result == "rolled_back" {
             body.append("<div class=advice><b>What to do next.</b> The old cluster was started again on the old version, intact. "
                         + "Fix the cause above (the failed step's error, the agents' logs) and run the plan again.</div>")
