@@ -97,6 +97,23 @@ import UpshiftTestSupport
         for host in hosts { #expect(page.contains(">\(host)</text>"), "a timeline lane for \(host)") }
     }
 
+    @Test func upgradesAFleetWhoseOldWALLivesOutsideTheDataDirectories() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-wal", relocatedWAL: true)
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let run = try Executables.runUpshift(["run", try fleet.writePlan(), "--yes", "--run-dir", fleet.scratch.path + "/runs/wal"])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let standby = try fleet.connect(fleet.hosts[1])
+        defer { standby.close() }
+        #expect(try serverMajor(standby) == 17)
+        try waitFor("db2 to stream from the new primary") {
+            try standby.query("select status from pg_stat_wal_receiver").rows == [["streaming"]]
+        }
+        let oldWAL = try FileManager.default.destinationOfSymbolicLink(atPath: fleet.hosts[1].pgdata + "/pg_wal")
+        #expect(oldWAL == fleet.scratch.path + "/db2/wal", "the standby's old cluster keeps its own WAL volume")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: oldWAL).contains { $0.hasPrefix("0000") })
+    }
+
     @Test func upgrades15To17WithABasebackupStandbyAndKeepsTheRollbackStandbyOn15() throws {
         let fleet = try StreamingFleet(standbys: ["db2", "db3"], keepOld: ["db3"], prefix: "e2e-bb")
         defer { fleet.tearDown() }

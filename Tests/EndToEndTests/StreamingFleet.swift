@@ -27,7 +27,7 @@ final class StreamingFleet {
     /// `standbys` names the standbys; those in `keepOld` stay on the old version as the rollback target.
     /// A fleet given `sharedTLS` adds its agents to that certificate folder (a rehearsal fleet beside a real one).
     init(from: String = "15", to: String = "17", primary: String = "db1", standbys: [String] = ["db2"], keepOld: Set<String> = [],
-         prefix: String, sharedTLS: String? = nil) throws {
+         prefix: String, sharedTLS: String? = nil, relocatedWAL: Bool = false) throws {
         self.from = from
         self.to = to
         scratch = try ScratchDir(prefix: prefix)
@@ -43,13 +43,14 @@ final class StreamingFleet {
             let port = try freePort()
             if index == 0 {
                 try runAsPostgres([old + "/initdb", "-D", pgdata, "-U", "postgres", "--encoding", "UTF8", "--locale", "C.UTF-8",
-                                   "--auth", "trust", "--no-sync"]).requireSuccess()
+                                   "--auth", "trust", "--no-sync"] + (relocatedWAL ? ["--waldir", "\(scratch.path)/\(name)/wal"] : [])).requireSuccess()
                 try appendConfig(pgdata, port: port, extra: ["wal_level = replica", "max_wal_senders = 10", "fsync = off",
                                                               "max_prepared_transactions = 5"])
                 try appendText("host replication postgres 127.0.0.1/32 trust\n", to: pgdata + "/pg_hba.conf")
             } else {
                 try runAsPostgres([old + "/pg_basebackup", "-h", "127.0.0.1", "-p", String(hosts[0].port), "-U", "postgres",
-                                   "-D", pgdata, "-R", "-X", "stream", "-c", "fast"]).requireSuccess()
+                                   "-D", pgdata, "-R", "-X", "stream", "-c", "fast"]
+                                  + (relocatedWAL ? ["--waldir", "\(scratch.path)/\(name)/wal"] : [])).requireSuccess()
                 try appendConfig(pgdata, port: port, extra: [])
             }
             try runAsPostgres([old + "/pg_ctl", "-D", pgdata, "-l", "\(scratch.path)/\(name)/\(from).log", "-w", "start"]).requireSuccess()

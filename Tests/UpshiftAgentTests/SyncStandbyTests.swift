@@ -104,7 +104,8 @@ import UpshiftTestSupport
         func listed(_ root: String, skipping: Set<String>) -> Int {
             entries(under: root, skipping: skipping).filter { !$0.hasPrefix("postmaster.") }.count + 1
         }
-        let expectedFiles = listed(layout.oldPgdata, skipping: ["pg_wal", "pg_tblspc"])
+        // The old pg_wal folder itself is left out too (each standby keeps its own, link or folder).
+        let expectedFiles = listed(layout.oldPgdata, skipping: ["pg_wal", "pg_tblspc"]) - 1
             + listed(layout.newPgdata, skipping: ["pg_tblspc"])
             + listed("\(primaryTablespace)/\(tablespace.oldSubdir)", skipping: [])
             + listed("\(primaryTablespace)/\(tablespace.newSubdir)", skipping: [])
