@@ -1,16 +1,21 @@
 -- Pauses or resumes PgBouncer through its admin console, so clients wait instead of failing while
 -- writes are impossible. `with.admin` is the admin console's conninfo; `with.action` is PAUSE or RESUME
--- (PAUSE waits for running transactions to finish, as PgBouncer documents).
+-- (PAUSE waits for running transactions to finish, as PgBouncer documents); `with.database` limits it to
+-- one database. Pause before the write window opens and resume once the new primary takes writes (after
+-- `verify`, which lifts the write fence), with PgBouncer in transaction pooling mode:
 --
 --   hooks:
 --     - at: before:stop-primary
 --       run: Hooks/pgbouncer.lua
 --       on: primary
 --       with: { admin: "host=/var/run/postgresql port=6432 dbname=pgbouncer user=pgbouncer", action: PAUSE, database: shop }
---     - at: after:start-primary
+--     - at: after:verify
 --       run: Hooks/pgbouncer.lua
 --       on: primary
 --       with: { admin: "host=/var/run/postgresql port=6432 dbname=pgbouncer user=pgbouncer", action: RESUME, database: shop }
+--
+-- An in-place upgrade keeps the primary's address, so nothing needs repointing. If the run rolls back,
+-- PgBouncer stays paused until someone sends RESUME (the report says the old cluster is back).
 return function(ctx)
   local action = string.upper(ctx.with.action or "")
   if action ~= "PAUSE" and action ~= "RESUME" then
