@@ -13,9 +13,13 @@
 --       run: Hooks/pgbouncer.lua
 --       on: primary
 --       with: { admin: "host=/var/run/postgresql port=6432 dbname=pgbouncer user=pgbouncer", action: RESUME, database: shop }
+--     - at: after:rollback
+--       run: Hooks/pgbouncer.lua
+--       on: primary
+--       with: { admin: "host=/var/run/postgresql port=6432 dbname=pgbouncer user=pgbouncer", action: RESUME, database: shop }
 --
--- An in-place upgrade keeps the primary's address, so nothing needs repointing. If the run rolls back,
--- PgBouncer stays paused until someone sends RESUME (the report says the old cluster is back).
+-- An in-place upgrade keeps the primary's address, so nothing needs repointing. `after:rollback` runs once
+-- every host has its old cluster back, so a failed upgrade also ends with clients served, not held.
 return function(ctx)
   local action = string.upper(ctx.with.action or "")
   if action ~= "PAUSE" and action ~= "RESUME" then

@@ -140,6 +140,10 @@ CONF
     run: Hooks/pgbouncer.lua
     on: primary
     with: { admin: "$admin", action: RESUME }
+  - at: after:rollback
+    run: Hooks/pgbouncer.lua
+    on: primary
+    with: { admin: "$admin", action: RESUME }
 probe:
   write: "host=127.0.0.1 port=$BOUNCER_PORT dbname=postgres user=postgres"
 YAML

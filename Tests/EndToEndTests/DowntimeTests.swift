@@ -6,9 +6,6 @@ import UpshiftTestSupport
 /// What clients see during an upgrade: through PgBouncer they wait instead of failing; a rehearsal predicts
 /// the real run step by step.
 @Suite(.serialized) struct DowntimeTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
     func reportJSON(_ runDir: String) throws -> [String: Any] {
         let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
         return try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any], "\(report.stderr)")
@@ -20,21 +17,7 @@ import UpshiftTestSupport
         try fleet.loadData()
         let bouncer = try PgBouncerProcess(scratch: fleet.scratch, serverPort: fleet.primary.port)
         defer { bouncer.stop() }
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try FileManager.default.copyItem(atPath: Self.repository + "/Hooks/pgbouncer.lua", toPath: fleet.scratch.path + "/Hooks/pgbouncer.lua")
-        let plan = try fleet.writePlan(name: "e2e-pgbouncer", extra: """
-            probe:
-              write: "\(bouncer.conninfo)"
-            hooks:
-              - at: before:stop-primary
-                run: Hooks/pgbouncer.lua
-                on: primary
-                with: { admin: "\(bouncer.adminConninfo)", action: PAUSE }
-              - at: after:verify
-                run: Hooks/pgbouncer.lua
-                on: primary
-                with: { admin: "\(bouncer.adminConninfo)", action: RESUME }
-            """)
+        let plan = try fleet.writePlan(name: "e2e-pgbouncer", extra: try bouncer.planSections(scratch: fleet.scratch))
         let runDir = fleet.scratch.path + "/runs/pgbouncer"
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")

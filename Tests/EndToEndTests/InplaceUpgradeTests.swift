@@ -229,8 +229,9 @@ extension InplaceUpgradeTests {
     }
 
     /// Debian's 15.20 passes `pg_upgrade --check` to 17 and then fails restoring the schema (pg_attver):
-    /// without the schema-restore preflight the real pg_upgrade fails and the fleet is rolled back intact;
-    /// with it, preflight refuses the plan before anything changes.
+    /// without the schema-restore preflight the real pg_upgrade fails and the fleet is rolled back intact,
+    /// and clients behind a paused PgBouncer only waited (the after:rollback hook resumes it); with the
+    /// preflight, the plan is refused before anything changes.
     @Test func debian1520IsCaughtByTheSchemaRestoreOrRolledBackWithoutIt() throws {
         let fleet = try StreamingFleet(from: "15-debian", to: "17", standbys: ["db2"], prefix: "e2e-deb")
         defer { fleet.tearDown() }
@@ -240,11 +241,20 @@ extension InplaceUpgradeTests {
         let expected = try before.query(checksum).rows
         before.close()
 
-        let unguarded = try fleet.writePlan(options: "  schema_restore_check: false")
+        let bouncer = try PgBouncerProcess(scratch: fleet.scratch, serverPort: fleet.primary.port)
+        defer { bouncer.stop() }
+        let unguarded = try fleet.writePlan(options: "  schema_restore_check: false", extra: try bouncer.planSections(scratch: fleet.scratch))
         let rolledBack = try Executables.runUpshift(["run", unguarded, "--yes", "--run-dir", fleet.scratch.path + "/runs/unguarded"])
         #expect(rolledBack.status == 1)
         #expect(rolledBack.stdout.contains("PASS pg_upgrade-check"), "\(rolledBack.stdout)")
         #expect(rolledBack.stdout.contains("result: rolled_back — step pg-upgrade failed on db1"), "\(rolledBack.stdout)")
+        #expect(rolledBack.stdout.contains("after:rollback/pgbouncer-3") && rolledBack.stdout.contains("PgBouncer RESUME"), "\(rolledBack.stdout)")
+        let report = try Executables.runUpshift(["report", fleet.scratch.path + "/runs/unguarded", "--format", "json"])
+        let downtime = try #require((try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])?["downtime"] as? [String: Any])
+        #expect(downtime["failed_transactions"] as? Int == 0 && downtime["writes_recovered"] as? Bool == true, "\(downtime)")
+        let through = try PostgresConnection(conninfo: bouncer.conninfo)
+        #expect(try through.simpleQuery("select current_setting('server_version_num')::int / 10000").rows == [["15"]])
+        through.close()
         let primary = try fleet.connect(fleet.hosts[0])
         #expect(try serverMajor(primary) == 15)
         #expect(try primary.query(checksum).rows == expected)
@@ -256,7 +266,7 @@ extension InplaceUpgradeTests {
             try standby.query("select count(*) from customers where name = 'after the rollback'").rows == [["1"]]
         }
 
-        let guarded = try fleet.writePlan()
+        let guarded = try fleet.writePlan(name: "e2e-guarded")
         let refused = try Executables.runUpshift(["run", guarded, "--yes", "--run-dir", fleet.scratch.path + "/runs/guarded"])
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("FAIL schema-restore") && refused.stdout.contains("pg_attver"), "\(refused.stdout)")

@@ -45,6 +45,32 @@ final class PgBouncerProcess {
     /// What applications connect to.
     var conninfo: String { "host=127.0.0.1 port=\(port) dbname=postgres user=postgres" }
 
+    /// Plan text that probes writes through this PgBouncer and pauses it across the write window with
+    /// `Hooks/pgbouncer.lua` (copied into `scratch`), resuming it after `verify` and after a rollback.
+    func planSections(scratch: ScratchDir) throws -> String {
+        _ = try runAsPostgres(["/bin/mkdir", "-p", scratch.path + "/Hooks"])
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        try FileManager.default.copyItem(atPath: repository + "/Hooks/pgbouncer.lua", toPath: scratch.path + "/Hooks/pgbouncer.lua")
+        return """
+            probe:
+              write: "\(conninfo)"
+            hooks:
+              - at: before:stop-primary
+                run: Hooks/pgbouncer.lua
+                on: primary
+                with: { admin: "\(adminConninfo)", action: PAUSE }
+              - at: after:verify
+                run: Hooks/pgbouncer.lua
+                on: primary
+                with: { admin: "\(adminConninfo)", action: RESUME }
+              - at: after:rollback
+                run: Hooks/pgbouncer.lua
+                on: primary
+                with: { admin: "\(adminConninfo)", action: RESUME }
+            """
+    }
+
     func stop() {
         guard let text = try? String(contentsOfFile: directory + "/pgbouncer.pid", encoding: .utf8),
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }

@@ -140,6 +140,28 @@ struct RollbackTests {
         #expect(T.outcome(end)?.exitCode == 1)
     }
 
+    @Test func afterRollbackHooksRunInOrderOnceEveryHostIsBackAndAFailedOneIsNamed() {
+        let hooks = [Step(id: "after:rollback/resume", hosts: ["db1"], action: .hook(run: "r.lua", with: .null)),
+                     Step(id: "after:rollback/notify", hosts: ["db1", "db2"], action: .hook(run: "n.lua", with: .null))]
+        var machine = RunStateMachine(steps: [T.step("a", ["db1", "db2"])], hosts: ["db1", "db2"], planSHA256: T.sha,
+                                      rollbackHosts: ["db1", "db2"], afterRollbackSteps: hooks)
+        _ = machine.handle(.start)
+        for host in ["db1", "db2"] { _ = machine.handle(.connected(host: host, hello: T.hello(host))) }
+        for host in ["db1", "db2"] { _ = machine.handle(.planLoaded(host: host, sha256: T.sha)) }
+        _ = machine.handle(T.event("a", "db1", .failed(error: "pg_upgrade failed", durationMS: 1)))
+        _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        _ = machine.handle(T.event("rollback", "db1", .finished(durationMS: 1)))
+        let back = machine.handle(T.event("rollback", "db2", .finished(durationMS: 1)))
+        #expect(T.requested(back) == ["after:rollback/resume"] && T.outcome(back) == nil)
+        let next = machine.handle(T.event("after:rollback/resume", "db1", .failed(error: "admin console refused", durationMS: 1)))
+        #expect(T.requested(next) == ["after:rollback/notify"])
+        _ = machine.handle(T.event("after:rollback/notify", "db2", .finished(durationMS: 1)))
+        let end = machine.handle(T.event("after:rollback/notify", "db1", .finished(durationMS: 1)))
+        #expect(T.outcome(end) == .rolledBack)
+        #expect(end.contains { if case .finish(_, let reason) = $0 {
+            reason == "step a failed on db1: pg_upgrade failed; hook after:rollback/resume failed on db1: admin console refused" } else { false } })
+    }
+
     @Test func aRollbackThatFailsSaysSoLoudly() {
         var machine = Self.started(rollback: ["db1", "db2"])
         _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))

@@ -59,6 +59,20 @@ import Testing
         #expect(hookSteps[3].action == .hook(run: "hooks/check.lua", with: .object(["n": .int(1)])))
     }
 
+    @Test func afterRollbackHooksAreNoStepOfTheRunButRunOnceTheOldClusterIsBack() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let plan = try fixture.load(basePlan + """
+            hooks:
+              - { at: before:stop-primary, run: Hooks/pgbouncer.lua, on: primary, with: { action: PAUSE } }
+              - { at: after:rollback, run: Hooks/pgbouncer.lua, on: primary, with: { action: RESUME } }
+              - { at: after:rollback, run: Hooks/notify.lua }
+
+            """).plan
+        #expect(!StepPlanner.steps(for: plan).contains { $0.id.contains("rollback") })
+        #expect(summary(StepPlanner.rollbackHookSteps(for: plan)) == ["after:rollback/pgbouncer-2 db1", "after:rollback/notify db1,db2"])
+    }
+
     @Test func logicalWithoutReverseReplicationEndsWithVerify() throws {
         // Without reverse replication and without the hooks section (everything from `hooks:` on).
         let yaml = DesignExamples.logical.editing("  reverse_replication: true\n", "")

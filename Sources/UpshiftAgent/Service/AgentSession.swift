@@ -87,7 +87,8 @@ final class AgentSession {
             send(.refused(reason: "step \(request.stepID): this agent is \(configuration.name), not \(request.host)"))
             return
         }
-        guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackStep(for: loaded.plan.plan),
+        let rollbackSteps = [rollbackStep(for: loaded.plan.plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: loaded.plan.plan)
+        guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackSteps.first(where: { $0.id == request.stepID }),
               step.id == request.stepID, step.hosts.contains(request.host),
               let host = loaded.plan.plan.hosts.first(where: { $0.name == request.host }) else {
             send(.refused(reason: "the plan has no step \(request.stepID) on \(request.host)"))

@@ -15,6 +15,8 @@ public struct RunStateMachine: Sendable {
         case running(index: Int, pending: Set<String>, failures: [String: String])
         /// Putting every host back on the old cluster after a failure before the point of no return.
         case rollingBack(reason: String, pending: Set<String>, failures: [String: String])
+        /// Running the plan's `after:rollback` hooks, the old cluster back everywhere.
+        case afterRollback(index: Int, reason: String, pending: Set<String>, failures: [String: String])
         case finished(RunOutcome)
     }
 
@@ -35,13 +37,16 @@ public struct RunStateMachine: Sendable {
     public let rollbackHosts: [String]
     /// A resumed run whose journal shows a rollback under way carries on with it, with this reason.
     private let rollbackUnderWay: String?
+    /// The plan's `after:rollback` hook steps, run in order once every host has its old cluster back.
+    public let afterRollbackSteps: [Step]
 
     /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
     /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
     public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
                 facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = [],
-                rollbackUnderWay: String? = nil) {
+                rollbackUnderWay: String? = nil, afterRollbackSteps: [Step] = []) {
         self.rollbackHosts = rollbackHosts
+        self.afterRollbackSteps = afterRollbackSteps
         self.rollbackUnderWay = rollbackUnderWay
         self.steps = steps
         self.hosts = hosts
@@ -218,6 +223,42 @@ public struct RunStateMachine: Sendable {
         case (.rollingBack(_, let pending, _), .planLoaded(let host, _)):
             return pending.contains(host) ? [.runStep(stepID: "rollback", hosts: [host], inputs: facts.merging(runInputs) { $1 })] : []
 
+        case (.afterRollback(let index, let reason, var pending, var failures), .step(let event)):
+            let step = afterRollbackSteps[index]
+            guard event.stepID == step.id, pending.contains(event.host) else { return [] }
+            switch event.kind {
+            case .started:
+                return [.journal(JournalRecord(kind: "step.started", step: step.id, host: event.host, at: event.at)),
+                        .show(ProgressLine(host: event.host, stepID: step.id, text: "started", kind: "started"))]
+            case .log(let level, let message):
+                return [.journal(JournalRecord(kind: "step.log", step: step.id, host: event.host, at: event.at, message: message, level: level)),
+                        .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level, kind: "log"))]
+            case .finished(let ms):
+                pending.remove(event.host)
+                state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
+                return [.journal(JournalRecord(kind: "step.finished", step: step.id, host: event.host, at: event.at, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))", kind: "finished"))]
+                    + afterRollbackHookReported()
+            case .failed(let error, let ms):
+                pending.remove(event.host)
+                failures[event.host] = error
+                state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
+                return [.journal(JournalRecord(kind: "step.failed", step: step.id, host: event.host, at: event.at, message: error, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error", kind: "failed"))]
+                    + afterRollbackHookReported()
+            case .progress, .output, .check, .journaled:
+                return []
+            }
+
+        case (.afterRollback(let index, let reason, var pending, var failures), .disconnected(let host, let error)),
+             (.afterRollback(let index, let reason, var pending, var failures), .refused(let host, let error)):
+            guard pending.contains(host) else { return [] }
+            let step = afterRollbackSteps[index]
+            pending.remove(host)
+            failures[host] = error
+            state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
+            return [.journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: error))] + afterRollbackHookReported()
+
         case (.finished, _):
             return []
 
@@ -257,9 +298,29 @@ public struct RunStateMachine: Sendable {
 
     private mutating func afterRollbackReport() -> [RunAction] {
         guard case .rollingBack(let reason, let pending, let failures) = state, pending.isEmpty else { return [] }
-        if failures.isEmpty { return finish(.rolledBack, reason: reason) }
+        if failures.isEmpty { return runAfterRollbackHook(0, reason: reason) }
         let broken = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
         return finish(.failed, reason: "\(reason); ROLLBACK FAILED on \(broken): check those hosts by hand")
+    }
+
+    /// Asks for the `after:rollback` hook at `index`, or ends the run as rolled back when none is left.
+    private mutating func runAfterRollbackHook(_ index: Int, reason: String) -> [RunAction] {
+        guard index < afterRollbackSteps.count else { return finish(.rolledBack, reason: reason) }
+        let step = afterRollbackSteps[index]
+        state = .afterRollback(index: index, reason: reason, pending: Set(step.hosts), failures: [:])
+        return [.journal(JournalRecord(kind: "step.requested", step: step.id, message: step.hosts.joined(separator: ","))),
+                .runStep(stepID: step.id, hosts: step.hosts, inputs: facts.merging(runInputs) { $1 })]
+    }
+
+    /// Called when a host has reported on an `after:rollback` hook: the next one, or the end. A failed hook
+    /// does not undo the rollback: the run still ends rolled back, and says which hook failed.
+    private mutating func afterRollbackHookReported() -> [RunAction] {
+        guard case .afterRollback(let index, var reason, let pending, let failures) = state, pending.isEmpty else { return [] }
+        if !failures.isEmpty {
+            let broken = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            reason += "; hook \(afterRollbackSteps[index].id) failed on \(broken)"
+        }
+        return runAfterRollbackHook(index + 1, reason: reason)
     }
 
     private func handleRollbackDetail(_ event: StepEvent) -> [RunAction] {

@@ -33,7 +33,8 @@ public final class RunRunner: @unchecked Sendable {
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
                                       facts: facts, runInputs: ["run.sync-secret": RunRunner.makeSecret()],
                                       rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [],
-                                      rollbackUnderWay: rollbackUnderWay)
+                                      rollbackUnderWay: rollbackUnderWay,
+                                      afterRollbackSteps: journal != nil ? StepPlanner.rollbackHookSteps(for: plan) : [])
         let (events, continuation) = AsyncStream<RunEvent>.makeStream()
         let links = AgentLinks()
         var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")

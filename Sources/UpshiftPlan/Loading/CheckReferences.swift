@@ -6,7 +6,11 @@ extension PlanDecoder {
         let ids = StepPlanner.strategyStepIDs(plan.strategy, plan: plan)
         for draft in hookDrafts {
             let id = draft.spec.at.stepID
-            if !ids.contains(id) {
+            if id == StepPlanner.rollbackStepID, plan.strategy == .inplace {
+                if draft.spec.at.timing == .before {
+                    context.error(at: draft.atNode, "'at: before:rollback' is not a hook point: a rollback starts at once; use 'after:rollback'")
+                }
+            } else if !ids.contains(id) {
                 let close = Suggestions.close(to: id, in: ids)
                 let hint = close.isEmpty ? "its steps are: \(ids.joined(separator: ", "))"
                     : "did you mean \(Suggestions.quotedList(close))?"

@@ -17,6 +17,18 @@ public enum StepPlanner {
         return result
     }
 
+    /// The id of the step an in-place run runs on every host when it fails before its point of no return.
+    public static let rollbackStepID = "rollback"
+
+    /// The hooks a plan attaches `after:rollback`, as steps run once the old cluster is back on every host
+    /// (resuming a paused PgBouncer, telling people); on every host unless `on:` says otherwise.
+    public static func rollbackHookSteps(for plan: Plan) -> [Step] {
+        guard plan.strategy == .inplace else { return [] }
+        let point = HookPoint(timing: .after, stepID: rollbackStepID)
+        let rollback = Step(id: rollbackStepID, hosts: plan.hosts.map(\.name), action: .builtin(rollbackStepID))
+        return zip(plan.hooks, hookNames(plan.hooks)).filter { $0.0.at == point }.map { hookStep($0.0, name: $0.1, attachedTo: rollback, plan: plan) }
+    }
+
     /// The step ids `strategy` gives this plan (steps without hosts left out): what hook `at:` may name.
     public static func strategyStepIDs(_ strategy: Strategy, plan: Plan) -> [String] {
         strategySteps(strategy, plan: plan).map(\.id)
