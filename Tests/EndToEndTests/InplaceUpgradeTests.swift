@@ -97,6 +97,32 @@ import UpshiftTestSupport
         for host in hosts { #expect(page.contains(">\(host)</text>"), "a timeline lane for \(host)") }
     }
 
+    @Test func anExtensionTheNewVersionLacksStopsTheRunBeforeAnythingChanges() throws {
+        // The 18 build here ships no pgcrypto: pg_upgrade would fail restoring the schema.
+        let fleet = try StreamingFleet(from: "15", to: "18", standbys: ["db2"], prefix: "e2e-ext")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let primary = try fleet.connect(fleet.hosts[0])
+        _ = try primary.simpleQuery("""
+            create extension pgcrypto;
+            create table secrets (id int primary key, digest bytea not null);
+            insert into secrets select g, digest(g::text, 'sha256') from generate_series(1, 50) g
+            """)
+        let checksum = "select count(*), sum(hashtextextended(s::text, 0)::numeric) from secrets s"
+        let before = try primary.query(checksum).rows
+        primary.close()
+        let run = try Executables.runUpshift(["run", try fleet.writePlan(), "--yes", "--run-dir", fleet.scratch.path + "/runs/ext"])
+        #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("FAIL") && run.stdout.contains("pgcrypto"), "\(run.stdout)")
+        #expect(!run.stdout.contains("pg-upgrade                       started"), "nothing past preflight ran")
+        let after = try fleet.connect(fleet.hosts[0])
+        defer { after.close() }
+        #expect(try serverMajor(after) == 15)
+        #expect(try after.query(checksum).rows == before)
+        _ = try after.query("insert into secrets values (51, digest('51', 'sha256'))")
+        #expect(!FileManager.default.fileExists(atPath: fleet.hosts[0].newPgdata + "/PG_VERSION"))
+    }
+
     @Test func upgradesAFleetWhoseOldWALLivesOutsideTheDataDirectories() throws {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-wal", relocatedWAL: true)
         defer { fleet.tearDown() }
@@ -141,6 +167,7 @@ import UpshiftTestSupport
         #expect(try serverMajor(rollbackTarget) == 15)
         #expect(try rollbackTarget.query("select count(*) from pgbench_accounts").rows == [["100000"]])
 
+        #expect(run.stdout.contains("pg_verifybackup: every file matches the backup manifest's checksums"), "\(run.stdout)")
         let verified = try journalRecords(runDir).filter { $0["kind"] as? String == "step.output" && ($0["unit"] as? String)?.hasPrefix("verify.") == true }
         #expect(verified.count >= 8)
         #expect(verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })

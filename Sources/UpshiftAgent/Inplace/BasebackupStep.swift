@@ -18,5 +18,8 @@ extension InplaceContext {
             }
         }
         log("rebuilt \(pgdata) from \(primary.name) with pg_basebackup")
+        // The primary was verified table by table; this proves the standby is an intact copy of it.
+        _ = try run(options.verification(try newBinaries))
+        log("pg_verifybackup: every file matches the backup manifest's checksums and the WAL it needs is there")
     }
 }

@@ -47,6 +47,12 @@ public struct BasebackupOptions: Sendable, Equatable {
         return args
     }
 
+    /// `pg_verifybackup` of the finished copy: every file against the checksums of the backup manifest
+    /// pg_basebackup wrote, and the WAL it needs parsed (quiet: only problems are printed).
+    public func verification(_ binaries: PostgresBinaries) -> ProgramInvocation {
+        ProgramInvocation(binaries.path("pg_verifybackup"), ["--quiet", pgdata])
+    }
+
     /// The pg_basebackup run of `binaries` with these settings.
     public func invocation(_ binaries: PostgresBinaries) -> ProgramInvocation {
         ProgramInvocation(binaries.path("pg_basebackup"), arguments, environment: parseableEnvironment)
