@@ -19,7 +19,13 @@ extension InplaceContext {
     func start(_ binaries: PostgresBinaries, pgdata: String, logName: String) throws {
         if case .running = try PgCtl.parseStatus(launcher.run(PgCtl(binaries, pgdata: pgdata).status())) { return }
         let log = try workDirectory() + "/\(logName).log"
-        try run(PgCtl(binaries, pgdata: pgdata).start(logFile: log, timeoutSeconds: 300))
+        do {
+            try run(PgCtl(binaries, pgdata: pgdata).start(logFile: log, timeoutSeconds: 300))
+        } catch {
+            // pg_ctl only says to look at the log: bring its last lines into the error the report shows.
+            let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(4)
+            throw AgentError("\(error)" + (lines.isEmpty ? "" : "; server log: " + lines.joined(separator: " | ")))
+        }
     }
 
     /// Makes new sessions read-only and ends the other client sessions, so nothing writes while we look.

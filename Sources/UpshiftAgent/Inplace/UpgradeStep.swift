@@ -13,7 +13,9 @@ extension InplaceContext {
         options.mode = UpshiftPostgres.TransferMode(rawValue: plan.options.transfer.rawValue)
         options.jobs = plan.options.jobs
         options.username = superuser
-        options.socketDir = try shortSocketDirectory()
+        let sockets = try shortSocketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sockets) }
+        options.socketDir = sockets
         options.oldPort = try freeLoopbackPort()
         options.newPort = try freeLoopbackPort()
         var phases = 0
