@@ -143,7 +143,7 @@ public enum HTMLReport {
 /// The SVG timeline: time runs left to right from the run's start; one lane per host.
 struct Timeline {
     let report: RunReport
-    let left = 120.0, plotWidth = 1060.0, top = 34.0, laneHeight = 58.0, barHeight = 22.0, probeLaneHeight = 24.0
+    let left = 120.0, plotWidth = 1060.0, top = 34.0, laneHeight = 68.0, barHeight = 22.0, probeLaneHeight = 24.0, labelRows = 3
 
     func svg() -> String {
         let runs = report.summary.steps.filter { $0.startedAt != nil }
@@ -213,7 +213,8 @@ struct Timeline {
             parts.append("<line x1=\"0\" y1=\"\(f(laneTop))\" x2=\"\(f(width))\" y2=\"\(f(laneTop))\" stroke=\"#e3e7ee\"/>")
             parts.append("<text class=\"lane\" x=\"10\" y=\"\(f(laneTop + 8 + barHeight / 2 + 4))\">\(HTMLReport.escape(host))</text>")
             let hostRuns = runs.filter { $0.host == host }.sorted { $0.startedAt! < $1.startedAt! }
-            for (order, run) in hostRuns.enumerated() {
+            var labelRowEnds = [Double](repeating: 0, count: labelRows)
+            for run in hostRuns {
                 let x0 = x(run.startedAt!)
                 let x1 = max(x0 + 2, x(run.finishedAt ?? end))
                 let color = run.status == "failed" ? "#d92d20" : run.id.contains(":") ? "#7a9cc6" : run.id == "rollback" ? "#9e77ed" : "#2e6bd1"
@@ -223,9 +224,11 @@ struct Timeline {
                 let text = HTMLReport.escape(run.id)
                 if Double(run.id.count) * 6.2 + 6 < x1 - x0 {
                     parts.append("<text x=\"\(f(x0 + 4))\" y=\"\(f(laneTop + 8 + barHeight / 2 + 4))\" style=\"fill:#fff\">\(text)</text>")
-                } else {
-                    // Narrow bars are labelled below, alternating rows so neighbours do not collide.
-                    let y = laneTop + 8 + barHeight + 11 + Double(order % 2) * 11
+                } else if let row = labelRowEnds.firstIndex(where: { $0 <= x0 }) {
+                    // Narrow bars are labelled below, in the first row where the label meets no other; a bar
+                    // with no room left keeps its tooltip only.
+                    labelRowEnds[row] = x0 + Double(run.id.count) * 5.4 + 6
+                    let y = laneTop + 8 + barHeight + 11 + Double(row) * 11
                     parts.append("<text x=\"\(f(x0))\" y=\"\(f(y))\" style=\"font-size:9.5px\">\(text)</text>")
                 }
             }
