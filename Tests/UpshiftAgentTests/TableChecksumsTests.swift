@@ -26,6 +26,7 @@ struct TableChecksumsTests {
             #expect(finished.sorted() == ["postgres.public.scratch", "postgres.public.wide"], "each table reported once, the probe's never")
             #expect(try TableChecksums.take(connect: connect, includeUnlogged: false, probeSchema: "upshift_probe").tables.keys.sorted()
                     == ["postgres.public.wide"])
+            #expect(try TableChecksums.unloggedTables(connect: connect) == ["postgres.public.scratch"])
 
             try cluster.psql("update wide set label = 'changed' where id = 12345")
             let changed = try TableChecksums.take(connect: connect, includeUnlogged: true, probeSchema: "upshift_probe", jobs: 3, blocksPerSlice: 10)

@@ -169,6 +169,26 @@ struct TableChecksums: Codable, Equatable {
         }
     }
 
+    /// `database.schema.table` of every unlogged table and materialized view, from the catalogs (which a hot
+    /// standby can read, unlike the tables themselves).
+    static func unloggedTables(connect: (String) throws -> PostgresConnection) throws -> Set<String> {
+        let first = try connect("postgres")
+        let databases = try first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1')")
+            .rows.compactMap { $0[0] }
+        first.close()
+        var keys = Set<String>()
+        for database in databases {
+            let connection = try connect(database)
+            defer { connection.close() }
+            let rows = try connection.query("""
+                select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relpersistence = 'u' and c.relkind in ('r', 'm')
+                """).rows
+            for row in rows { if let schema = row[0], let name = row[1] { keys.insert("\(database).\(schema).\(name)") } }
+        }
+        return keys
+    }
+
     /// The differences from `expected`, one line each; empty when they match.
     func differences(from expected: TableChecksums) -> [String] {
         var lines: [String] = []
