@@ -57,3 +57,15 @@ public struct Prediction: Codable, Sendable, Equatable {
         return try JSONDecoder.journal.decode(Prediction.self, from: data)
     }
 }
+
+extension RunDirectory {
+    /// The most recently created run directory in `folder`, or nil when it holds none.
+    public static func newest(in folder: String) -> String? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.compactMap { name -> (Date, String)? in
+            let directory = RunDirectory(path: folder + "/" + name)
+            guard let metadata = try? RunMetadata.read(from: directory) else { return nil }
+            return (metadata.createdAt, directory.path)
+        }.max { $0.0 < $1.0 }?.1
+    }
+}
