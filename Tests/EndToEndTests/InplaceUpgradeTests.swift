@@ -220,9 +220,7 @@ extension InplaceUpgradeTests {
         defer { fleet.tearDown() }
         try fleet.loadData()
         let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
-        let before = try fleet.connect(fleet.hosts[0])
-        let expected = try before.query(checksum).rows
-        before.close()
+        let expected = try fleet.query(fleet.primary, checksum)
         let plan = try fleet.writePlan()
         let runDir = fleet.scratch.path + "/runs/kill"
         let coordinator = Process()
@@ -264,9 +262,7 @@ extension InplaceUpgradeTests {
         defer { fleet.tearDown() }
         try fleet.loadData()
         let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
-        let before = try fleet.connect(fleet.hosts[0])
-        let expected = try before.query(checksum).rows
-        before.close()
+        let expected = try fleet.query(fleet.primary, checksum)
 
         let bouncer = try PgBouncerProcess(scratch: fleet.scratch, serverPort: fleet.primary.port)
         defer { bouncer.stop() }

@@ -80,6 +80,13 @@ final class StreamingFleet {
         try PostgresConnection(conninfo: "host=\(socketDirectory) port=\(host.port) user=postgres dbname=\(database)")
     }
 
+    /// The rows of one query on a host, over a connection of its own.
+    func query(_ host: Host, _ sql: String) throws -> [[String?]] {
+        let connection = try connect(host)
+        defer { connection.close() }
+        return try connection.query(sql).rows
+    }
+
     /// Loads pgbench tables and a small schema with the features an upgrade must carry.
     func loadData(scale: Int = 1) throws {
         let old = try TestPostgres.bindir(from)

@@ -71,13 +71,6 @@ final class AgentSession {
         try data.write(to: URL(fileURLWithPath: "\(directory)/\(bundle.sha256).json"), options: .atomic)
     }
 
-    /// `rollback` is no step of the plan: the coordinator asks for it on every host when an in-place run
-    /// fails before its point of no return.
-    private func rollbackStep(for plan: Plan) -> Step? {
-        guard plan.strategy == .inplace else { return nil }
-        return Step(id: "rollback", hosts: plan.hosts.map(\.name), action: .builtin("rollback"))
-    }
-
     private func run(_ request: StepRequest) {
         guard let loaded, loaded.bundle.sha256 == request.planSHA256 else {
             send(.refused(reason: "step \(request.stepID): this agent holds no plan \(request.planSHA256.prefix(12))"))
@@ -87,7 +80,7 @@ final class AgentSession {
             send(.refused(reason: "step \(request.stepID): this agent is \(configuration.name), not \(request.host)"))
             return
         }
-        let rollbackSteps = [rollbackStep(for: loaded.plan.plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: loaded.plan.plan)
+        let rollbackSteps = [StepPlanner.rollbackStep(for: loaded.plan.plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: loaded.plan.plan)
         guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackSteps.first(where: { $0.id == request.stepID }),
               step.id == request.stepID, step.hosts.contains(request.host),
               let host = loaded.plan.plan.hosts.first(where: { $0.name == request.host }) else {

@@ -19,7 +19,6 @@ public final class ProgressOutput: @unchecked Sendable {
     private let lock = NSLock()
     private var board = LiveBoard()
     private var boardLines = 0
-    private var ticker: Thread?
     private var stopped = false
 
     /// Plain or JSON lines, each handed to `writeLine` (standard output unless given).
@@ -79,7 +78,6 @@ public final class ProgressOutput: @unchecked Sendable {
             }
         }
         thread.start()
-        ticker = thread
     }
 
     /// Erases the board, prints a log line above it, and draws the board again.

@@ -155,44 +155,24 @@ struct Timeline {
         let span = max(end.timeIntervalSince(origin), 1)
         func x(_ date: Date) -> Double { left + max(0, date.timeIntervalSince(origin)) / span * plotWidth }
         let lanes = report.hosts + report.summary.steps.map(\.host).filter { !report.hosts.contains($0) }.uniqued()
-        let probeLaneCount = report.downtime != nil ? 2 : (report.journalReadWindow != nil ? 1 : 0)
-        let height = top + Double(lanes.count) * laneHeight + Double(probeLaneCount) * probeLaneHeight + 44
+        let (shaded, probeLanes, legend) = downtimeMarks()
+        let height = top + Double(lanes.count) * laneHeight + Double(probeLanes.count) * probeLaneHeight + 44
         let width = left + plotWidth + 20
         var parts: [String] = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"run timeline\">"]
         let plotBottom = top + Double(lanes.count) * laneHeight
-
-        // Downtime windows behind everything: the write window shaded across every lane (the probe's when
-        // measured, else the journal's); the probe's own outages also get lanes of their own below the hosts.
-        var legend: [(String, String)] = []
-        var probeLanes: [(String, [DowntimeFigures.Window], String)] = []
-        if let probe = report.downtime {
-            if let from = probe.writeWindowFrom, let to = probe.writeWindowTo {
-                parts.append(shade(x(from), x(to), plotBottom, "#f04438", 0.13, "writes failed or waited (probe): \(HTMLReport.seconds(probe.writeMS ?? 0))"))
-                legend.append(("#f04438", "write downtime clients saw (probe) \(HTMLReport.seconds(probe.writeMS ?? 0))"))
-                probeLanes.append(("writes (probe)", [DowntimeFigures.Window(from: from, to: to)], "#d92d20"))
-            } else {
-                probeLanes.append(("writes (probe)", [], "#d92d20"))
-            }
-            probeLanes.append(("reads (probe)", probe.readWindows, "#f79009"))
-            legend.append(("#f79009", "read downtime clients saw (probe) \(HTMLReport.seconds(probe.readMS))"))
-        } else if let window = report.journalWriteWindow {
-            parts.append(shade(x(window.from), x(window.to), plotBottom, "#f04438", 0.12, "writes stopped (journal): \(HTMLReport.seconds(window.ms))"))
-            legend.append(("#f04438", "writes stopped (journal) \(HTMLReport.seconds(window.ms))"))
-        }
-        if let window = report.journalReadWindow, report.downtime == nil {
-            probeLanes.append(("reads (journal)", [window], "#f79009"))
-            legend.append(("#f79009", "reads stopped (journal) \(HTMLReport.seconds(window.ms))"))
+        if let (window, title, opacity) = shaded {
+            parts.append(shade(x(window.from), x(window.to), plotBottom, "#f04438", opacity, title))
         }
         for (index, lane) in probeLanes.enumerated() {
             let laneTop = plotBottom + Double(index) * probeLaneHeight
             parts.append("<line x1=\"0\" y1=\"\(f(laneTop))\" x2=\"\(f(width))\" y2=\"\(f(laneTop))\" stroke=\"#e3e7ee\"/>")
-            parts.append("<text class=\"axis\" x=\"10\" y=\"\(f(laneTop + 16))\">\(HTMLReport.escape(lane.0))</text>")
-            if lane.1.isEmpty {
+            parts.append("<text class=\"axis\" x=\"10\" y=\"\(f(laneTop + 16))\">\(HTMLReport.escape(lane.name))</text>")
+            if lane.windows.isEmpty {
                 parts.append("<text class=\"axis\" x=\"\(f(left + 4))\" y=\"\(f(laneTop + 16))\">no outage</text>")
             }
-            for window in lane.1 {
+            for window in lane.windows {
                 let x0 = x(window.from), x1 = max(x(window.to), x(window.from) + 2)
-                parts.append("<rect x=\"\(f(x0))\" y=\"\(f(laneTop + 5))\" width=\"\(f(x1 - x0))\" height=\"14\" rx=\"2\" fill=\"\(lane.2)\"><title>\(HTMLReport.escape(lane.0)): \(HTMLReport.seconds(window.ms))</title></rect>")
+                parts.append("<rect x=\"\(f(x0))\" y=\"\(f(laneTop + 5))\" width=\"\(f(x1 - x0))\" height=\"14\" rx=\"2\" fill=\"\(lane.color)\"><title>\(HTMLReport.escape(lane.name)): \(HTMLReport.seconds(window.ms))</title></rect>")
                 parts.append("<text x=\"\(f(x1 + 4))\" y=\"\(f(laneTop + 16))\">\(HTMLReport.seconds(window.ms))</text>")
             }
         }
@@ -247,6 +227,38 @@ struct Timeline {
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
+    }
+
+    typealias Lane = (name: String, windows: [DowntimeFigures.Window], color: String)
+
+    /// The write window shaded behind every host lane (the probe's when measured, else the journal's), the
+    /// lanes of outages drawn under the hosts, and the legend.
+    private func downtimeMarks() -> (shaded: (DowntimeFigures.Window, String, Double)?, lanes: [Lane], legend: [(String, String)]) {
+        if let probe = report.downtime {
+            var shaded: (DowntimeFigures.Window, String, Double)?
+            var legend: [(String, String)] = []
+            var writes: [DowntimeFigures.Window] = []
+            if let from = probe.writeWindowFrom, let to = probe.writeWindowTo {
+                let window = DowntimeFigures.Window(from: from, to: to)
+                shaded = (window, "writes failed or waited (probe): \(HTMLReport.seconds(probe.writeMS ?? 0))", 0.13)
+                legend.append(("#f04438", "write downtime clients saw (probe) \(HTMLReport.seconds(probe.writeMS ?? 0))"))
+                writes = [window]
+            }
+            legend.append(("#f79009", "read downtime clients saw (probe) \(HTMLReport.seconds(probe.readMS))"))
+            return (shaded, [("writes (probe)", writes, "#d92d20"), ("reads (probe)", probe.readWindows, "#f79009")], legend)
+        }
+        var shaded: (DowntimeFigures.Window, String, Double)?
+        var lanes: [Lane] = []
+        var legend: [(String, String)] = []
+        if let window = report.journalWriteWindow {
+            shaded = (window, "writes stopped (journal): \(HTMLReport.seconds(window.ms))", 0.12)
+            legend.append(("#f04438", "writes stopped (journal) \(HTMLReport.seconds(window.ms))"))
+        }
+        if let window = report.journalReadWindow {
+            lanes.append(("reads (journal)", [window], "#f79009"))
+            legend.append(("#f79009", "reads stopped (journal) \(HTMLReport.seconds(window.ms))"))
+        }
+        return (shaded, lanes, legend)
     }
 
     private func shade(_ x0: Double, _ x1: Double, _ bottom: Double, _ color: String, _ opacity: Double, _ title: String) -> String {

@@ -62,7 +62,10 @@ public struct RunReport: Sendable {
 extension RunDirectory {
     /// The plan this run ran, read back from its bundle (aimed at the rehearsal fleet for a rehearsal).
     public func loadedPlan() throws -> (LoadedPlan, PlanBundle) {
-        let metadata = try RunMetadata.read(from: self)
+        try loadedPlan(metadata: try RunMetadata.read(from: self))
+    }
+
+    func loadedPlan(metadata: RunMetadata) throws -> (LoadedPlan, PlanBundle) {
         guard let data = FileManager.default.contents(atPath: bundlePath) else {
             throw JournalError(path: bundlePath, message: "no plan bundle in this run directory")
         }
@@ -82,7 +85,7 @@ extension RunDirectory {
     public func report() throws -> RunReport {
         let metadata = try RunMetadata.read(from: self)
         let summary = RunSummary(planName: metadata.plan, records: try RunJournal.read(path: journalPath))
-        let (loaded, _) = try loadedPlan()
+        let (loaded, _) = try loadedPlan(metadata: metadata)
         let downtime = try ProbeLog.read(from: self).map { DowntimeFigures(samples: $0, newMajor: loaded.plan.postgres?.to.version) }
         return RunReport(summary: summary, rehearsal: metadata.rehearsal, steps: StepPlanner.steps(for: loaded.plan),
                          hosts: loaded.plan.hosts.map(\.name), downtime: downtime, prediction: try Prediction.read(from: self))

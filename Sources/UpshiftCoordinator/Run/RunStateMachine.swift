@@ -118,52 +118,18 @@ public struct RunStateMachine: Sendable {
                 return [.show(ProgressLine(host: event.host, stepID: event.stepID, text: "ignored a stray event", level: "warning"))]
             }
             switch event.kind {
-            case .started:
-                return [
-                    .journal(JournalRecord(kind: "step.started", step: step.id, host: event.host, at: event.at)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "started", kind: "started")),
-                ]
-            case .log(let level, let message):
-                return [
-                    .journal(JournalRecord(kind: "step.log", step: step.id, host: event.host, at: event.at, message: message, level: level)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level, kind: "log")),
-                ]
-            case .progress(let done, let total, let unit):
-                let figure = total.map { "\(format(done))/\(format($0)) \(unit)" } ?? "\(format(done)) \(unit)"
-                return [
-                    .journal(JournalRecord(kind: "step.progress", step: step.id, host: event.host, at: event.at, done: done, total: total, unit: unit)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: figure, kind: "progress", done: done, total: total, unit: unit)),
-                ]
-            case .journaled:
-                return []
             case .output(let key, let value):
                 facts["\(event.host).\(key)"] = value
-                return [.journal(JournalRecord(kind: "step.output", step: step.id, host: event.host, at: event.at, message: value, unit: key))]
-            case .check(let check):
-                let text = "\(check.verdict.rawValue.uppercased()) \(check.name): \(check.detail)" + (check.remedy.map { " — \($0)" } ?? "")
-                return [
-                    .journal(JournalRecord(kind: "step.check", step: step.id, host: event.host, at: event.at, message: text,
-                                           unit: check.name, level: check.verdict.rawValue)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: text,
-                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info", kind: "check")),
-                ]
-            case .finished(let ms):
+                return recorded(event)
+            case .finished:
                 pending.remove(event.host)
-                var actions: [RunAction] = [
-                    .journal(JournalRecord(kind: "step.finished", step: step.id, host: event.host, at: event.at, durationMS: ms)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))", kind: "finished")),
-                ]
-                actions += afterHostReported(index: index, pending: pending, failures: failures)
-                return actions
-            case .failed(let error, let ms):
+                return recorded(event) + afterHostReported(index: index, pending: pending, failures: failures)
+            case .failed(let error, _):
                 pending.remove(event.host)
                 failures[event.host] = error
-                var actions: [RunAction] = [
-                    .journal(JournalRecord(kind: "step.failed", step: step.id, host: event.host, at: event.at, message: error, durationMS: ms)),
-                    .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error", kind: "failed")),
-                ]
-                actions += afterHostReported(index: index, pending: pending, failures: failures)
-                return actions
+                return recorded(event) + afterHostReported(index: index, pending: pending, failures: failures)
+            case .started, .log, .progress, .check, .journaled:
+                return recorded(event)
             }
 
         case (.running(let index, var pending, var failures), .disconnected(let host, let error)),
@@ -227,27 +193,17 @@ public struct RunStateMachine: Sendable {
             let step = afterRollbackSteps[index]
             guard event.stepID == step.id, pending.contains(event.host) else { return [] }
             switch event.kind {
-            case .started:
-                return [.journal(JournalRecord(kind: "step.started", step: step.id, host: event.host, at: event.at)),
-                        .show(ProgressLine(host: event.host, stepID: step.id, text: "started", kind: "started"))]
-            case .log(let level, let message):
-                return [.journal(JournalRecord(kind: "step.log", step: step.id, host: event.host, at: event.at, message: message, level: level)),
-                        .show(ProgressLine(host: event.host, stepID: step.id, text: message, level: level, kind: "log"))]
-            case .finished(let ms):
+            case .finished:
                 pending.remove(event.host)
                 state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
-                return [.journal(JournalRecord(kind: "step.finished", step: step.id, host: event.host, at: event.at, durationMS: ms)),
-                        .show(ProgressLine(host: event.host, stepID: step.id, text: "finished in \(seconds(ms))", kind: "finished"))]
-                    + afterRollbackHookReported()
-            case .failed(let error, let ms):
+                return recorded(event) + afterRollbackHookReported()
+            case .failed(let error, _):
                 pending.remove(event.host)
                 failures[event.host] = error
                 state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
-                return [.journal(JournalRecord(kind: "step.failed", step: step.id, host: event.host, at: event.at, message: error, durationMS: ms)),
-                        .show(ProgressLine(host: event.host, stepID: step.id, text: "failed: \(error)", level: "error", kind: "failed"))]
-                    + afterRollbackHookReported()
-            case .progress, .output, .check, .journaled:
-                return []
+                return recorded(event) + afterRollbackHookReported()
+            case .started, .log, .progress, .output, .check, .journaled:
+                return recorded(event)
             }
 
         case (.afterRollback(let index, let reason, var pending, var failures), .disconnected(let host, let error)),
@@ -264,6 +220,39 @@ public struct RunStateMachine: Sendable {
 
         default:
             return [.show(ProgressLine(text: "unexpected \(event) in \(state)", level: "warning"))]
+        }
+    }
+
+    /// The journal line and the operator's line for one step event (an output is journaled only).
+    private func recorded(_ event: StepEvent) -> [RunAction] {
+        let step = event.stepID, host = event.host
+        switch event.kind {
+        case .started:
+            return [.journal(JournalRecord(kind: "step.started", step: step, host: host, at: event.at)),
+                    .show(ProgressLine(host: host, stepID: step, text: "started", kind: "started"))]
+        case .log(let level, let message):
+            return [.journal(JournalRecord(kind: "step.log", step: step, host: host, at: event.at, message: message, level: level)),
+                    .show(ProgressLine(host: host, stepID: step, text: message, level: level, kind: "log"))]
+        case .progress(let done, let total, let unit):
+            let figure = total.map { "\(format(done))/\(format($0)) \(unit)" } ?? "\(format(done)) \(unit)"
+            return [.journal(JournalRecord(kind: "step.progress", step: step, host: host, at: event.at, done: done, total: total, unit: unit)),
+                    .show(ProgressLine(host: host, stepID: step, text: figure, kind: "progress", done: done, total: total, unit: unit))]
+        case .output(let key, let value):
+            return [.journal(JournalRecord(kind: "step.output", step: step, host: host, at: event.at, message: value, unit: key))]
+        case .check(let check):
+            let text = "\(check.verdict.rawValue.uppercased()) \(check.name): \(check.detail)" + (check.remedy.map { " — \($0)" } ?? "")
+            return [.journal(JournalRecord(kind: "step.check", step: step, host: host, at: event.at, message: text,
+                                           unit: check.name, level: check.verdict.rawValue)),
+                    .show(ProgressLine(host: host, stepID: step, text: text,
+                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info", kind: "check"))]
+        case .finished(let ms):
+            return [.journal(JournalRecord(kind: "step.finished", step: step, host: host, at: event.at, durationMS: ms)),
+                    .show(ProgressLine(host: host, stepID: step, text: "finished in \(seconds(ms))", kind: "finished"))]
+        case .failed(let error, let ms):
+            return [.journal(JournalRecord(kind: "step.failed", step: step, host: host, at: event.at, message: error, durationMS: ms)),
+                    .show(ProgressLine(host: host, stepID: step, text: "failed: \(error)", level: "error", kind: "failed"))]
+        case .journaled:
+            return []
         }
     }
 

@@ -4,14 +4,15 @@ import UpshiftWire
 
 /// Packs a loaded plan for the agents: its text, its hooks, and the `${VAR}` values it was read with.
 public enum BundleBuilder {
-    /// The bundle every agent of the run receives.
-    public static func bundle(for loaded: LoadedPlan, environment: [String: String] = ProcessInfo.processInfo.environment) -> PlanBundle {
+    /// The bundle every agent of the run receives; `rehearsal` marks it for the plan's rehearsal fleet.
+    public static func bundle(for loaded: LoadedPlan, environment: [String: String] = ProcessInfo.processInfo.environment,
+                              rehearsal: Bool = false) -> PlanBundle {
         var variables: [String: String] = [:]
         for name in referencedVariables(in: loaded.text) {
             if let value = environment[name] { variables[name] = value }
         }
         let name = URL(fileURLWithPath: loaded.path).lastPathComponent
-        return PlanBundle(planPath: name, planText: loaded.text, hooks: loaded.hookSources, variables: variables)
+        return PlanBundle(planPath: name, planText: loaded.text, hooks: loaded.hookSources, variables: variables, rehearsal: rehearsal)
     }
 
     /// Names written as `${NAME}` in the text.

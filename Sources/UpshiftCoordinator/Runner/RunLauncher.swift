@@ -24,10 +24,7 @@ public struct RunLauncher {
 
     /// Runs the plan to its end and returns the outcome and the reason it stopped, if it failed.
     public func run(output: ProgressOutput, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> (RunOutcome, String?) {
-        var bundle = BundleBuilder.bundle(for: loaded, environment: environment)
-        if rehearsal {
-            bundle = PlanBundle(planPath: bundle.planPath, planText: bundle.planText, hooks: bundle.hooks, variables: bundle.variables, rehearsal: true)
-        }
+        let bundle = BundleBuilder.bundle(for: loaded, environment: environment, rehearsal: rehearsal)
         let runID = URL(fileURLWithPath: runDirectory.path).lastPathComponent
         try RunMetadata(plan: loaded.plan.name, planPath: loaded.path, run: runID, planSHA256: bundle.sha256,
                         rehearsal: rehearsal, createdAt: Date()).write(to: runDirectory)
@@ -89,7 +86,7 @@ public struct RunResumer {
     /// goes on. Returns nil outcome when the run had already ended.
     public func resume(output: ProgressOutput) async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
         let metadata = try RunMetadata.read(from: runDirectory)
-        let (loaded, bundle) = try runDirectory.loadedPlan()
+        let (loaded, bundle) = try runDirectory.loadedPlan(metadata: metadata)
         let records = try RunJournal.read(path: runDirectory.journalPath)
         if let end = records.last(where: { $0.kind == "run.finished" }) {
             return (end.outcome ?? .failed, end.message, true)

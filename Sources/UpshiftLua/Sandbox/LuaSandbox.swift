@@ -50,9 +50,6 @@ public final class LuaSandbox {
         lua_rawset(state, -3)
         upshift_pop(state, 1)
     }
-
-    /// Bytes the Lua state holds now.
-    public var memoryInUse: Int { Int(control.pointee.memory_used) }
 }
 
 /// A Lua state must stay on one thread at a time; keep it out of concurrent code.
