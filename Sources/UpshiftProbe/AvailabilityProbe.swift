@@ -20,12 +20,33 @@ public final class AvailabilityProbe: RunProbe, @unchecked Sendable {
 
     private var table: String { "\(PostgresConnection.quoteIdentifier(endpoints.schema)).ticks" }
 
+    /// The comment that marks a schema as the probe's own: only such a schema is ever reused or dropped.
+    static let ownerComment = "upshift availability probe: created for an upgrade run, dropped after it"
+
+    /// Creates the probe's schema and table. A schema of that name that the probe did not make (no owner
+    /// comment, or holding anything besides the probe's table) is refused, never written into.
     public func prepare() throws {
         let connection = try PostgresConnection(conninfo: endpoints.write)
         defer { connection.close() }
+        let found = try connection.query("""
+            select obj_description(n.oid, 'pg_namespace'),
+                   (select count(*) from pg_class c where c.relnamespace = n.oid and c.relname not in ('ticks', 'ticks_id_seq', 'ticks_pkey'))
+                 + (select count(*) from pg_proc p where p.pronamespace = n.oid)
+                 + (select count(*) from pg_type t where t.typnamespace = n.oid and t.typrelid = 0 and t.typelem = 0)
+            from pg_namespace n where n.nspname = $1
+            """, [endpoints.schema]).rows.first
+        if let found {
+            guard found[0] == Self.ownerComment, found[1] == "0" else {
+                throw ProbeSchemaInUse(schema: endpoints.schema)
+            }
+        }
+        let schema = PostgresConnection.quoteIdentifier(endpoints.schema)
         _ = try connection.simpleQuery("""
-            create schema if not exists \(PostgresConnection.quoteIdentifier(endpoints.schema));
-            create table if not exists \(table) (id bigserial primary key, at timestamptz not null default clock_timestamp())
+            begin;
+            create schema if not exists \(schema);
+            comment on schema \(schema) is '\(Self.ownerComment)';
+            create table if not exists \(table) (id bigserial primary key, at timestamptz not null default clock_timestamp());
+            commit
             """)
     }
 
@@ -38,6 +59,19 @@ public final class AvailabilityProbe: RunProbe, @unchecked Sendable {
             }
             thread.name = "upshift-probe-\(kind.rawValue)"
             thread.start()
+        }
+    }
+
+    public func settle(within timeout: Duration) {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let clean = lock.withLock { () -> Bool in
+                guard let last = samples.last(where: { $0.kind == .write }), last.ok, last.latencyMS < DowntimeFigures.stallMS else { return false }
+                // A write still waiting for longer than a stall is not back yet.
+                return inFlight[.write].map { Date().timeIntervalSince($0) * 1000 < DowntimeFigures.stallMS } ?? true
+            }
+            if clean { return }
+            Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
@@ -63,10 +97,16 @@ public final class AvailabilityProbe: RunProbe, @unchecked Sendable {
         }
     }
 
+    /// Drops the probe's table, then its schema without CASCADE: an object someone else put there keeps the
+    /// schema (and itself) alive, and a schema the probe does not own is left alone.
     public func cleanUp() throws {
         let connection = try PostgresConnection(conninfo: endpoints.write)
         defer { connection.close() }
-        _ = try connection.simpleQuery("drop schema if exists \(PostgresConnection.quoteIdentifier(endpoints.schema)) cascade")
+        let owned = try connection.query("select obj_description(oid, 'pg_namespace') = $2 from pg_namespace where nspname = $1",
+                                         [endpoints.schema, Self.ownerComment]).rows.first?.first
+        guard owned == "t" else { return }
+        _ = try connection.simpleQuery("drop table if exists \(table)")
+        _ = try connection.simpleQuery("drop schema \(PostgresConnection.quoteIdentifier(endpoints.schema))")
     }
 
     private func loop(_ kind: ProbeSample.Kind) {
@@ -105,5 +145,16 @@ public final class AvailabilityProbe: RunProbe, @unchecked Sendable {
     private static func firstLine(of error: Error) -> String {
         let text = (error as? PostgresError)?.message ?? "\(error)"
         return String(text.split(separator: "\n").first ?? "")
+    }
+}
+
+/// The probe's schema exists and is not the probe's own: the run must not write into it or drop it.
+public struct ProbeSchemaInUse: Error, CustomStringConvertible, Sendable {
+    /// The schema name the plan gave.
+    public var schema: String
+
+    public var description: String {
+        "schema \(schema) already exists and was not made by the probe; the probe writes into and drops a schema of its own: "
+            + "set probe.schema to a name no application uses"
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The wire protocol's version; a peer speaking another one is refused at hello.
-public let wireProtocolVersion = 1
+public let wireProtocolVersion = 2
 
 /// A PostgreSQL installation an agent found on its host.
 public struct FoundPostgres: Codable, Sendable, Equatable {
@@ -121,7 +121,28 @@ public enum CoordinatorMessage: Codable, Sendable, Equatable {
     case runStep(StepRequest)
     /// Ask what the agent's journal says of a step (used by resume).
     case queryStep(StepRequest)
+    /// A heartbeat: the agent answers `pong` at once, so either side notices a link that went silent.
+    case ping
     case bye
+}
+
+/// Where a step stands on an agent, as its registry and journal say.
+public enum StepState: String, Codable, Sendable, Equatable {
+    /// The agent never started it in this run.
+    case none
+    /// It runs now under the agent's lock for the host.
+    case running
+    /// It finished; its outputs are journaled with its end.
+    case finished
+    /// It failed, or it was under way when an earlier agent process stopped (its programs were stopped then).
+    case failed
+}
+
+/// The well-known facts steps report besides their own (`output` keys).
+public enum StepFact {
+    /// Reported by `start-primary` on the new primary's host once the agent has journaled that the new primary
+    /// may start: from here on the old cluster is not rolled back to automatically.
+    public static let pointOfNoReturn = "point-of-no-return"
 }
 
 /// What happened to a step on an agent.
@@ -131,8 +152,8 @@ public enum StepEventKind: Codable, Sendable, Equatable {
     case progress(done: Double, total: Double?, unit: String)
     case finished(durationMS: Int)
     case failed(error: String, durationMS: Int)
-    /// Answer to `queryStep`: the last state the agent's journal holds (`none`, `started`, `finished`, `failed`).
-    case journaled(state: String)
+    /// Answer to `queryStep`: where the step stands on the agent.
+    case journaled(state: StepState)
     /// A fact later steps need (a checkpoint location, a port, a table checksum), keyed within the host.
     case output(key: String, value: String)
     /// A preflight verdict.
@@ -181,6 +202,8 @@ public enum AgentMessage: Codable, Sendable, Equatable {
     case hello(AgentHello)
     case planLoaded(sha256: String)
     case event(StepEvent)
-    /// A request was refused (bad plan, unknown step, wrong hash); nothing was run.
+    /// A request was refused (bad plan, unknown step, wrong hash, the host busy with another step); nothing was run.
     case refused(reason: String)
+    /// The answer to `ping`.
+    case pong
 }

@@ -5,6 +5,7 @@ import UpshiftTestSupport
 
 /// What clients see during an upgrade: through PgBouncer they wait instead of failing; a rehearsal predicts
 /// the real run step by step.
+extension EndToEnd {
 @Suite(.serialized) struct DowntimeTests {
     func reportJSON(_ runDir: String) throws -> [String: Any] {
         let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
@@ -70,4 +71,5 @@ import UpshiftTestSupport
         let markdown = try Executables.runUpshift(["report", runDir, "--format", "md"])
         #expect(markdown.stdout.contains("Predicted from rehearsal rehearsal"))
     }
+}
 }

@@ -5,6 +5,7 @@ import UpshiftTestSupport
 
 /// `upshift run` of the in-place strategy on real fleets: the new version answers everywhere it should,
 /// standbys stream from the new primary, and the verify step's checksums match the old primary's.
+extension EndToEnd {
 @Suite(.serialized) struct InplaceUpgradeTests {
     func serverMajor(_ connection: PostgresConnection) throws -> Int {
         Int(try connection.query("show server_version_num").rows[0][0] ?? "0")! / 10000
@@ -211,8 +212,9 @@ import UpshiftTestSupport
         }
     }
 }
+}
 
-extension InplaceUpgradeTests {
+extension EndToEnd.InplaceUpgradeTests {
     /// The primary's agent is killed while pg_upgrade runs; the coordinator rolls back the other hosts and
     /// waits for the agent to come back (as systemd would restart it), then rolls the primary back too.
     @Test func anAgentKilledDuringPgUpgradeIsRolledBackIntact() throws {

@@ -5,6 +5,7 @@ import UpshiftTestSupport
 
 /// `upshift check` then `upshift run` of a custom runbook on two real agents over mutual TLS, whose hooks
 /// read and write real PostgreSQL 15 servers through `upshift.sql`.
+extension EndToEnd {
 @Suite(.serialized) struct RunbookTests {
     static let seedHook = """
     return function(ctx)
@@ -159,6 +160,43 @@ import UpshiftTestSupport
         #expect(status.stdout.contains(#""result" : "failed""#))
     }
 
+    /// A hook whose program never ends and one whose query never ends each fail their step at its deadline
+    /// (`options.step_timeouts`): the program's process group is killed, the query cancelled on the server,
+    /// and the same agents serve the next run at once.
+    @Test func hungHooksFailAtTheirDeadlineAndTheAgentsServeOn() throws {
+        let fleet = try LocalFleet(hosts: ["db1", "db2"], prefix: "e2e-hang")
+        defer { fleet.tearDown() }
+        try fleet.write("Hooks/mark.lua", Self.markHook)
+        try fleet.write("Hooks/exec.lua", "return function(ctx)\n  upshift.exec({\"sleep\", \"300\"})\nend\n")
+        try fleet.write("Hooks/sql.lua", "return function(ctx)\n  upshift.sql(\"old\", \"select pg_sleep(300)\")\nend\n")
+        let environment = ProcessInfo.processInfo.environment.merging(["E2E_NOTE": "x"]) { $1 }
+        for hook in ["exec", "sql"] {
+            let planPath = try fleet.write("plan-\(hook).yaml", plan(for: fleet, steps: """
+              - id: hang
+                on: primary
+                run: Hooks/\(hook).lua
+            """, hooks: "options:\n  step_timeouts: { hang: 2 }"))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let run = try Executables.runUpshift(["run", planPath, "--yes", "--run-dir", fleet.scratch.path + "/runs/hang-\(hook)"],
+                                                 environment: environment)
+            #expect(run.status == 1, "\(run.stdout)")
+            #expect(run.stdout.contains("deadline of 2 s passed"), "\(run.stdout)")
+            #expect(clock.now - started < .seconds(30), "\(hook): the step ended at its deadline")
+        }
+        let db1 = try fleet.clusters["db1"]!.connect()
+        defer { db1.close() }
+        #expect(try db1.query("select count(*) from pg_stat_activity where query like 'select pg_sleep(300)%'").rows == [["0"]],
+                "the hung query was cancelled on the server")
+        let planPath = try fleet.write("plan-after.yaml", plan(for: fleet, steps: """
+          - id: mark
+            run: Hooks/mark.lua
+            with: { note: after }
+        """))
+        let after = try Executables.runUpshift(["run", planPath, "--yes", "--run-dir", fleet.scratch.path + "/runs/after"], environment: environment)
+        #expect(after.status == 0, "the agents serve on: \(after.stdout)")
+    }
+
     @Test func checkRejectsABrokenHookWithItsPosition() throws {
         let scratch = try ScratchDir(prefix: "e2e-check")
         defer { scratch.remove() }
@@ -183,6 +221,7 @@ import UpshiftTestSupport
         let usage = try Executables.runUpshift(["run"])
         #expect(usage.status == 2)
     }
+}
 }
 
 /// Every plan shipped in Plans/ passes `upshift check` as it is.

@@ -21,6 +21,8 @@ final class StreamingFleet {
     let socketDirectory: String
     let tlsDirectory: String
     var hosts: [Host] = []
+    /// Agent ports the plan names instead of the agents' own (a relay in between), by host name.
+    var relayedAgentPorts: [String: Int] = [:]
 
     var primary: Host { hosts[0] }
 
@@ -116,7 +118,7 @@ final class StreamingFleet {
         let pad = String(repeating: " ", count: indent)
         return hosts.enumerated().map { index, host in
             var lines = [
-                "- name: \(host.name)", "  agent: 127.0.0.1:\(host.agent.port)", "  role: \(index == 0 ? "primary" : "standby")",
+                "- name: \(host.name)", "  agent: 127.0.0.1:\(relayedAgentPorts[host.name] ?? host.agent.port)", "  role: \(index == 0 ? "primary" : "standby")",
                 "  port: \(host.port)", "  pgdata: \(host.pgdata)",
             ]
             lines.append(host.keepOld ? "  keep_old: true" : "  new_pgdata: \(host.newPgdata)")
@@ -125,7 +127,7 @@ final class StreamingFleet {
     }
 
     /// The plan file for this fleet, written into the scratch folder.
-    func writePlan(name: String = "e2e-inplace", options: String = "", extra: String = "") throws -> String {
+    func writePlan(name: String = "e2e-inplace", transfer: String = "link", options: String = "", extra: String = "") throws -> String {
         let hostLines = hostsYAML()
         let text = """
         version: 1
@@ -138,7 +140,7 @@ final class StreamingFleet {
         hosts:
         \(hostLines)
         options:
-          transfer: link
+          transfer: \(transfer)
           jobs: 2
         \(options)
         \(extra)

@@ -43,12 +43,12 @@ struct ReportTests {
         #expect(report.stepWallTimes == ["stop-primary": 1000, "pg-upgrade": 3000, "start-primary": 500, "verify": 750])
         #expect(report.journalWriteWindow?.ms == 5250)
         #expect(report.pointOfNoReturnAt == Self.t0.addingTimeInterval(5))
-        let prediction = Prediction(from: report)
+        let prediction = Prediction(from: report, folderName: "r1")
         #expect(prediction.writeMS == 5250 && prediction.stepMS["verify"] == 750)
     }
 
     @Test func theJSONReportComparesPredictedAndActualForEveryStep() throws {
-        var prediction = Prediction(from: Self.report())
+        var prediction = Prediction(from: Self.report(), folderName: "r1")
         prediction.stepMS["pg-upgrade"] = 2000
         prediction.stepMS["verify"] = nil
         let text = try ReportWriter.json(Self.report(prediction: prediction))

@@ -76,11 +76,36 @@ struct RunStateMachineTests {
         #expect(Self.outcome(end)?.exitCode == 3)
     }
 
-    @Test func aLostAgentFailsTheStepItWasRunning() {
+    @Test func aLostLinkIsReconnectedAndReattachedToTheStepTheAgentStillRuns() {
+        var (machine, _) = Self.started([Self.step("a", ["db1", "db2"]), Self.step("b", ["db1"])])
+        _ = machine.handle(Self.event("a", "db1", .finished(durationMS: 1)))
+        let lost = machine.handle(.disconnected(host: "db2", error: "connection reset"))
+        #expect(Self.outcome(lost) == nil, "the step goes on on the agent")
+        #expect(lost.contains(.connect(host: "db2", retryForSeconds: 120)))
+        let back = machine.handle(.connected(host: "db2", hello: Self.hello("db2")))
+        #expect(back.contains(.sendPlan(host: "db2")))
+        // The same step of the same run is asked for again: the agent re-attaches or replays how it ended.
+        #expect(Self.requested(machine.handle(.planLoaded(host: "db2", sha256: Self.sha))) == ["a"])
+        _ = machine.handle(Self.event("a", "db2", .output(key: "checkpoint", value: "0/3000028")))
+        #expect(Self.requested(machine.handle(Self.event("a", "db2", .finished(durationMS: 9)))) == ["b"])
+        #expect(machine.facts["db2.checkpoint"] == "0/3000028")
+    }
+
+    @Test func aHostThatCannotBeReattachedInTimeFailsTheStep() {
         var (machine, _) = Self.started([Self.step("a", ["db1", "db2"])])
         _ = machine.handle(Self.event("a", "db1", .finished(durationMS: 1)))
-        let end = machine.handle(.disconnected(host: "db2", error: "connection reset"))
+        _ = machine.handle(.disconnected(host: "db2", error: "connection reset"))
+        let end = machine.handle(.connectFailed(host: "db2", error: "connection refused"))
         #expect(Self.outcome(end) == .failed)
+        #expect(end.contains { if case .finish(_, let reason) = $0 { reason?.contains("could not re-attach within 120 s") ?? false } else { false } })
+    }
+
+    @Test func withoutAReattachWindowALostLinkFailsTheStep() {
+        var machine = RunStateMachine(steps: [Self.step("a", ["db1"])], hosts: ["db1"], planSHA256: Self.sha, reattachSeconds: 0)
+        _ = machine.handle(.start)
+        _ = machine.handle(.connected(host: "db1", hello: Self.hello("db1")))
+        _ = machine.handle(.planLoaded(host: "db1", sha256: Self.sha))
+        #expect(Self.outcome(machine.handle(.disconnected(host: "db1", error: "reset"))) == .failed)
     }
 
     @Test func completedStepsAreNotRunAgain() {
@@ -176,10 +201,58 @@ struct RollbackTests {
         var machine = Self.started(rollback: ["db1", "db2"])
         _ = machine.handle(.disconnected(host: "db1", error: "killed"))
         _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        let gaveUp = machine.handle(.connectFailed(host: "db1", error: "connection refused"))
+        #expect(gaveUp.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], inputs: [:])))
         let lost = machine.handle(.disconnected(host: "db1", error: "connection refused"))
         #expect(lost.contains(.connect(host: "db1", retryForSeconds: 120)))
         #expect(machine.handle(.connected(host: "db1", hello: T.hello("db1"))) == [.sendPlan(host: "db1")])
         #expect(machine.handle(.planLoaded(host: "db1", sha256: T.sha)) == [.runStep(stepID: "rollback", hosts: ["db1"], inputs: [:])])
+    }
+
+    @Test func aRefusedRollbackIsNotAskedAgainInALoop() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
+        _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        let refused = machine.handle(.refused(host: "db1", reason: "db1 is busy"))
+        #expect(!refused.contains { if case .connect = $0 { true } else { false } })
+        let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 1)))
+        #expect(T.outcome(end) == .failed)
+        #expect(end.contains { if case .finish(_, let reason) = $0 { reason?.contains("ROLLBACK FAILED on db1: refused: db1 is busy") ?? false } else { false } })
+    }
+
+    /// The agent journals that the new primary may start before `pg_ctl start`: a failure inside the step
+    /// that starts it is past the point of no return, and nothing is rolled back.
+    @Test func aFailureInsideTheStartOfTheNewPrimaryIsPastThePointOfNoReturn() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(T.event("a", "db1", .finished(durationMS: 1)))
+        #expect(T.requested(machine.handle(T.event("a", "db2", .finished(durationMS: 1)))) == ["start"])
+        let crossed = machine.handle(T.event("start", "db1", .output(key: StepFact.pointOfNoReturn, value: "now")))
+        #expect(crossed.contains { if case .journal(let r) = $0 { r.kind == "run.point-of-no-return" } else { false } })
+        let end = machine.handle(T.event("start", "db1", .failed(error: "the new primary came up in recovery", durationMS: 1)))
+        #expect(T.requested(end) == [], "no rollback is asked for")
+        #expect(T.outcome(end) == .failedAfterPointOfNoReturn)
+    }
+
+    /// An agent that refuses the rollback because its new primary may have started (the coordinator missed
+    /// the fact, its link was down) turns the run's end into exit 3.
+    @Test func aRollbackRefusedPastThePointOfNoReturnEndsTheRunAsExitThree() {
+        var machine = Self.started(rollback: ["db1", "db2"])
+        _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
+        _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
+        _ = machine.handle(T.event("rollback", "db1", .output(key: StepFact.pointOfNoReturn, value: "crossed")))
+        _ = machine.handle(T.event("rollback", "db1", .failed(error: "may already have started", durationMS: 1)))
+        let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 1)))
+        #expect(T.outcome(end) == .failedAfterPointOfNoReturn)
+    }
+
+    @Test func aResumedRunWhoseJournalHoldsThePointOfNoReturnDoesNotRollBack() {
+        var machine = RunStateMachine(steps: [T.step("a", ["db1"])], hosts: ["db1"], planSHA256: T.sha,
+                                      facts: ["db1.\(StepFact.pointOfNoReturn)": "then"], rollbackHosts: ["db1"])
+        _ = machine.handle(.start)
+        _ = machine.handle(.connected(host: "db1", hello: T.hello("db1")))
+        _ = machine.handle(.planLoaded(host: "db1", sha256: T.sha))
+        let end = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
+        #expect(T.outcome(end) == .failedAfterPointOfNoReturn)
     }
 
     @Test func withoutRollbackHostsAFailureIsPlainFailed() {

@@ -26,6 +26,8 @@ let malformedPlans: [Malformed] = [
               line: 21, column: 5, fragment: "no host in 'rehearsal.hosts' has role primary"),
     Malformed(name: "a probe schema that is not a plain identifier", yaml: basePlan + "probe:\n  schema: Public\n",
               line: 20, column: 11, fragment: "'schema' must be a plain lower-case identifier"),
+    Malformed(name: "a probe schema applications use", yaml: basePlan + "probe:\n  schema: public\n",
+              line: 20, column: 11, fragment: "'schema' names a schema of the probe's own"),
     Malformed(name: "unknown top-level key", yaml: basePlan + "optoins:\n  jobs: 2\n",
               line: 19, column: 1, fragment: "unknown key 'optoins' in the plan; did you mean 'options'?"),
     Malformed(name: "unknown host key", yaml: basePlan.editing("    role: standby\n", "    role: standby\n    prot: 5433\n"),

@@ -34,6 +34,32 @@ import UpshiftTestSupport
         }
     }
 
+    /// The probe owns only what it made: a schema of that name that holds an application's table is refused
+    /// and left as it was, and an object someone puts into the probe's schema during the run survives it.
+    @Test func itNeverWritesIntoOrDropsASchemaItDidNotMake() throws {
+        try withTestCluster("15") { cluster in
+        let conninfo = "host=127.0.0.1 port=\(cluster.port) dbname=postgres user=postgres"
+        let connection = try cluster.connect()
+        defer { connection.close() }
+        _ = try connection.simpleQuery("create schema app; create table app.orders (id int primary key); insert into app.orders values (1), (2)")
+        let taken = AvailabilityProbe(endpoints: ProbeEndpoints(write: conninfo, read: conninfo, intervalMS: 20, schema: "app"))
+        #expect(throws: ProbeSchemaInUse.self) { try taken.prepare() }
+        try taken.cleanUp()
+        #expect(try connection.query("select count(*) from app.orders").rows == [["2"]])
+        #expect(try connection.query("select count(*) from pg_class where relnamespace = 'app'::regnamespace").rows == [["2"]],
+                "no probe table was created in it")
+
+        let own = AvailabilityProbe(endpoints: ProbeEndpoints(write: conninfo, read: conninfo, intervalMS: 20, schema: "probe_own"))
+        try own.prepare()
+        try own.prepare()  // a leftover of the probe's own (an earlier run that died) is reused
+        _ = try connection.simpleQuery("create table probe_own.keepsake (note text); insert into probe_own.keepsake values ('mine')")
+        #expect(throws: ProbeSchemaInUse.self) { try own.prepare() }
+        #expect(throws: PostgresError.self) { try own.cleanUp() }
+        #expect(try connection.query("select note from probe_own.keepsake").rows == [["mine"]])
+        #expect(try connection.query("select to_regclass('probe_own.ticks') is null").rows == [["t"]], "the probe's own table is gone")
+        }
+    }
+
     @Test func prepareFailsClearlyWhenTheWriteEndpointIsUnreachable() throws {
         let port = try freePort()
         let probe = AvailabilityProbe(endpoints: ProbeEndpoints(write: "host=127.0.0.1 port=\(port) dbname=postgres user=postgres connect_timeout=2",

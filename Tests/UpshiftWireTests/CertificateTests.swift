@@ -124,6 +124,24 @@ private func verifies(_ leaf: Certificate, ca: Certificate, hostname: String?, i
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    /// `--agent db1=db2`: db1's certificate would carry the name db2 and pass for that agent.
+    @Test func anAgentCertificateCannotCarryAnotherAgentsName() throws {
+        let dir = try TemporaryDirectory("impersonate")
+        defer { dir.remove() }
+        #expect {
+            try CertificateAuthority.initialize(directory: dir.path, agents: [(name: "db1", hosts: ["DB2"]), (name: "db2", hosts: [])])
+        } throws: { error in
+            guard case WireError.invalidAgentName(let name, let reason) = error else { return false }
+            return name == "db1" && reason.contains("another agent")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        // Added later to a CA that already issued db2, too.
+        _ = try CertificateAuthority.initialize(directory: dir.path, agents: [(name: "db2", hosts: ["127.0.0.1"])])
+        #expect(throws: WireError.self) {
+            try CertificateAuthority.initialize(directory: dir.path, agents: [(name: "db3", hosts: ["db2"])])
+        }
+    }
+
     @Test func halfACAIsAnErrorNotAReasonToMakeANewOne() throws {
         let dir = try TemporaryDirectory("half")
         defer { dir.remove() }

@@ -109,6 +109,32 @@ import Testing
         }
     }
 
+    /// Silent peers can hold at most the server's cap of handshakes; past it a new connection is closed at
+    /// once instead of waiting out its handshake deadline.
+    @Test func handshakesUnderWayAreCapped() async throws {
+        let fleets = try Fleets()
+        defer { fleets.remove() }
+        let directory = fleets.tls.file("agents/db1")
+        let context = try TLSContexts.makeContext(
+            try TLSContexts.agentConfiguration(tlsDirectory: directory), tlsDirectory: directory)
+        let server = try await WireServer.bind(
+            host: "127.0.0.1", port: 0, sslContext: context, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: .seconds(120), maxHandshakes: 2)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await server.serve(onConnectionError: { _, _ in }) { connection in
+                    for try await _ in connection.inbound {}
+                }
+            }
+            let held = try (0..<2).map { _ in try rawTCPConnection(port: server.localPort) }
+            defer { held.forEach { close($0) } }
+            try await Task.sleep(for: .milliseconds(300))
+            let dropped = try await silentTCPClientIsDropped(port: server.localPort, seconds: 20)
+            #expect(dropped, "a third silent peer was closed at once, not after the 120 s handshake deadline")
+            group.cancelAll()
+        }
+    }
+
     @Test func missingTLSFilesAreNamed() async throws {
         let fleets = try Fleets()
         defer { fleets.remove() }

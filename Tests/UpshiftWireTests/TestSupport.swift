@@ -70,6 +70,7 @@ enum SampleMessages {
                              hooks: ["Hooks/a.lua": "return function(ctx) end", "Hooks/b.lua": ""])),
         .runStep(request),
         .queryStep(request),
+        .ping,
         .bye,
     ]
 
@@ -78,6 +79,7 @@ enum SampleMessages {
                           postgres: [FoundPostgres(major: 17, version: "postgres (PostgreSQL) 17.10", bindir: "/opt/pg/17/bin")])),
         .planLoaded(sha256: "ab12"),
         .refused(reason: "unknown step \"x\""),
+        .pong,
     ] + kinds.map { .event(StepEvent(runID: "r-1", stepID: "initdb", host: "db1", at: at, kind: $0)) }
 
     static let kinds: [StepEventKind] = [
@@ -87,6 +89,7 @@ enum SampleMessages {
         .progress(done: 1.5, total: nil, unit: "GB"),
         .finished(durationMS: 1234),
         .failed(error: "pg_upgrade exited 1", durationMS: 99),
-        .journaled(state: "finished"),
+        .journaled(state: .finished),
+        .journaled(state: .running),
     ]
 }

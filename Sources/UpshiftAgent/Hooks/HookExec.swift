@@ -4,7 +4,8 @@ import UpshiftPostgres
 
 /// `upshift.exec(argv, opts)`: runs a program with no shell; returns status, stdout, stderr.
 enum HookExec {
-    static func run(_ args: [LuaValue]) throws -> [LuaValue] {
+    /// Runs under `control` (the hook's): a cancelled step or the hook's deadline kills the program's process group.
+    static func run(_ args: [LuaValue], control: ProgramControl) throws -> [LuaValue] {
         guard let argv = args.first?.listValue?.compactMap(\.stringValue), let program = argv.first,
               argv.count == args.first?.listValue?.count else {
             throw AgentError("upshift.exec(argv, opts): argv must be a list of strings, the program first")
@@ -13,7 +14,7 @@ enum HookExec {
         let environment = options["env"].recordValue?.mapValues(\.displayString)
         let executable = program.contains("/") ? program : try which(program)
         let result = try ProgramRunner.run(executable, Array(argv.dropFirst()), environment: environment,
-                                           currentDirectory: options["cwd"].stringValue)
+                                           currentDirectory: options["cwd"].stringValue, control: control)
         return [.integer(Int64(result.status)), .string(result.stdout), .string(result.stderr)]
     }
 

@@ -11,14 +11,19 @@ final class HookHost {
     private let runID: String
     private let emit: (StepEventSink.Kind) -> Void
     private let limits: LuaLimits
+    /// The hook's own control: cancelled with the step, and at the hook's wall-clock limit, which stops a
+    /// program `exec` runs (its process group killed) and a query `sql` runs (cancelled on the server).
+    private let control: ProgramControl
     private var connections: [String: PostgresConnection] = [:]
 
-    init(plan: Plan, host: PlanHost, stepID: String, runID: String, limits: LuaLimits = LuaLimits(), emit: @escaping (StepEventSink.Kind) -> Void) {
+    init(plan: Plan, host: PlanHost, stepID: String, runID: String, limits: LuaLimits = LuaLimits(), control: ProgramControl,
+         emit: @escaping (StepEventSink.Kind) -> Void) {
         self.plan = plan
         self.host = host
         self.stepID = stepID
         self.runID = runID
         self.limits = limits
+        self.control = control.child(deadline: .now + limits.wallClock, label: "hook")
         self.emit = emit
     }
 
@@ -28,9 +33,19 @@ final class HookHost {
 
     /// Runs the hook `source` (named `chunkName` in errors) with `with` as `ctx.with`.
     func run(source: String, chunkName: String, with: JSONValue) throws {
+        let control = self.control
+        let wallClock = limits.wallClock
+        let finished = LockedFlag()
+        defer { finished.set() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(limits.wallClock / .nanoseconds(1)))) {
+            if !finished.isSet { control.cancel("the hook's wall-clock limit of \(wallClock) passed") }
+        }
         let sandbox = LuaSandbox(limits: limits)
-        sandbox.register("sql") { [unowned self] args in try self.sql(args) }
-        sandbox.register("exec") { args in try HookExec.run(args) }
+        sandbox.register("sql") { [unowned self] args in
+            try control.checkStopped()
+            return try self.sql(args)
+        }
+        sandbox.register("exec") { args in try HookExec.run(args, control: control) }
         sandbox.register("log") { [emit] args in
             let level = args.count > 1 ? (args[0].stringValue ?? "info") : "info"
             let message = (args.count > 1 ? args[1] : args.first ?? .nil).displayString
@@ -87,7 +102,17 @@ final class HookHost {
         if let open = connections[target] { return open }
         let conninfo = try SQLTarget(plan: plan, host: host).conninfo(for: target)
         let connection = try PostgresConnection(conninfo: conninfo)
+        if let canceller = connection.makeCanceller() { control.onCancel { canceller.cancel() } }
         connections[target] = connection
         return connection
     }
+}
+
+/// A flag set once, read from any thread.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

@@ -10,7 +10,13 @@ struct InplaceContext {
     let request: StepRequest
     let stateDirectory: String
     let emit: (StepEventKind) -> Void
-    var launcher: ProgramLauncher = .direct
+    /// The step's owner: a rollback cancels it through here, and it bounds the step by its deadline.
+    let control: ProgramControl
+    /// Where this run's point of no return on this host is journaled.
+    let pointOfNoReturn: PointOfNoReturnLedger
+
+    /// Every program of the step runs under its control.
+    var launcher: ProgramLauncher { ProgramLauncher(prefix: [], control: control) }
 
     var versions: PostgresVersions {
         get throws {
@@ -70,18 +76,28 @@ struct InplaceContext {
 
     /// Connects to this host's running old cluster.
     func connectOld(database: String = "postgres") throws -> PostgresConnection {
-        try PostgresConnection(conninfo: LocalCluster.running(pgdata: host.pgdata).conninfo(database: database))
+        try owned(PostgresConnection(conninfo: LocalCluster.running(pgdata: host.pgdata).conninfo(database: database)))
     }
 
     /// Connects to this host's running new cluster.
     func connectNew(database: String = "postgres") throws -> PostgresConnection {
-        try PostgresConnection(conninfo: LocalCluster.running(pgdata: try newPgdata).conninfo(database: database))
+        try owned(PostgresConnection(conninfo: LocalCluster.running(pgdata: try newPgdata).conninfo(database: database)))
     }
 
-    /// A socket directory short enough for PostgreSQL's ~107-byte limit.
+    /// A connection whose running query a cancel of the step cancels too.
+    func owned(_ connection: PostgresConnection) throws -> PostgresConnection {
+        try control.checkStopped()
+        if let canceller = connection.makeCanceller() { control.onCancel { canceller.cancel() } }
+        return connection
+    }
+
+    /// A new 0700 socket directory short enough for PostgreSQL's ~107-byte limit, with a name no one can
+    /// guess or take first (mkdtemp).
     func shortSocketDirectory() throws -> String {
-        let path = "/tmp/upshift-\(request.runID.suffix(8))-\(host.name.prefix(12))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return path
+        var template = Array("/tmp/upshift-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw AgentError("cannot make a socket directory under /tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
     }
 }

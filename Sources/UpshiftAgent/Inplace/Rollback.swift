@@ -1,9 +1,17 @@
 import Foundation
 import UpshiftPostgres
+import UpshiftWire
 
 extension InplaceContext {
     /// `rollback`: before the point of no return, put this host back on its old cluster, intact and running.
     func rollback() throws {
+        if host.role == .primary, pointOfNoReturn.isCrossed {
+            // Tell the coordinator first: the run has not rolled back, whatever else the hosts report.
+            emit(.output(key: StepFact.pointOfNoReturn, value: "crossed before the rollback was asked for"))
+            throw AgentError("the new primary on \(host.name) may already have started on the old cluster's files "
+                             + "(\(plan.options.transfer.rawValue) mode), so the old cluster is not started again; "
+                             + "take the plan's rollback route (a keep_old standby) or fix forward")
+        }
         stopSyncSender()
         let oldBinaries = try self.oldBinaries
         if let newPgdata = host.newPgdata, FileManager.default.fileExists(atPath: newPgdata), isOurs(newPgdata) {
@@ -51,6 +59,12 @@ extension InplaceContext {
             throw AgentError("the old \(host.role.rawValue) on \(host.name) came back \(state[1] == "t" ? "in recovery" : "writable")")
         }
         log("the old cluster is running again on \(host.name): PostgreSQL \(state[0] ?? "?")")
+    }
+
+    /// In link and swap mode the new cluster uses the old one's files: once it may have started, the old
+    /// cluster is no longer safe to start.
+    var sharesFilesWithTheOldCluster: Bool {
+        plan.options.transfer == .link || plan.options.transfer == .swap
     }
 
     /// Marks a new data directory as made by this run, so a rollback moves aside only what the run made

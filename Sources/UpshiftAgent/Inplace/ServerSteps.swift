@@ -53,6 +53,7 @@ extension InplaceContext {
     func wait(upTo seconds: Double, for what: String, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
+            try control.checkStopped()
             if try condition() { return }
             if Date() > deadline { throw AgentError("timed out after \(Int(seconds)) s waiting for \(what)") }
             Thread.sleep(forTimeInterval: 0.1)

@@ -7,6 +7,10 @@ extension InplaceContext {
         stopSyncSender()
         let pgdata = try newPgdata
         try appendLines(["default_transaction_read_only = on  # upshift: lifted by the verify step"], to: pgdata + "/postgresql.auto.conf")
+        if sharesFilesWithTheOldCluster {
+            try pointOfNoReturn.cross(emit: emit)
+            log("point of no return: the new primary may start on the files the old cluster's data now lives in")
+        }
         try start(try newBinaries, pgdata: pgdata, logName: "new-primary")
         let connection = try connectNew()
         defer { connection.close() }

@@ -8,10 +8,15 @@ private final class SyncSenders: @unchecked Sendable {
     private let lock = NSLock()
     private var senders: [String: RsyncSender] = [:]
 
-    func keep(_ sender: RsyncSender, for run: String) {
+    /// Keeps `sender` for `run`; past `lifetime` it is stopped whatever happened to the run.
+    func keep(_ sender: RsyncSender, for run: String, lifetime: Duration) {
         lock.lock()
         senders[run] = sender
         lock.unlock()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(lifetime / .seconds(1)))) { [weak sender] in
+            guard let sender, self.lock.withLock({ self.senders[run] === sender }) else { return }
+            self.take(run)?.stop()
+        }
     }
 
     func take(_ run: String) -> RsyncSender? {
@@ -32,9 +37,12 @@ extension InplaceContext {
         let tablespaces = try SyncTablespace.discover(in: layout)
         let scratch = try syncScratch
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let standbys = plan.hosts.filter { $0.role == .standby && $0.isUpgraded }.map(\.agentHost)
         let sender = try RsyncSender(layout: layout, tablespaces: tablespaces, address: host.agentHost,
-                                     secret: try runInput("sync-secret"), scratchDirectory: scratch, launcher: launcher)
-        SyncSenders.shared.keep(sender, for: request.runID)
+                                     secret: try runInput("sync-secret"), scratchDirectory: scratch,
+                                     allowedHosts: try ResolvedAddresses.of(standbys), launcher: .direct)
+        // It serves until start-primary or a rollback stops it, and never longer than the sync may take.
+        SyncSenders.shared.keep(sender, for: request.runID, lifetime: .seconds(plan.options.stepTimeoutS(for: "sync-standbys") + 3600))
         output("sync.port", String(sender.port))
         output("sync.tablespaces", String(decoding: try JSONEncoder().encode(tablespaces), as: UTF8.self))
         log("serving \(layout.oldName) and \(layout.newName) to the standbys on \(host.agentHost):\(sender.port)")

@@ -1,21 +1,50 @@
 import Foundation
 import UpshiftWire
 
-/// The agent's own step journal under its state directory: one fsync'd JSON line before and after each step.
+/// The agent's own step journal under its state directory: one fsync'd JSON line before and after each step,
+/// the step's outputs with its end (so a coordinator that was away gets them later), and the moment a new
+/// primary may start (the point of no return).
 final class AgentJournal: @unchecked Sendable {
+    /// What a journal line records.
+    enum State: String, Codable {
+        case started
+        case finished
+        case failed
+        /// The new primary may start from here on (journaled before `pg_ctl start`).
+        case pointOfNoReturn = "point-of-no-return"
+    }
+
     struct Entry: Codable {
         var at: Date
         var plan: String
         var run: String
         var step: String
         var host: String
-        /// `started`, `finished` or `failed`.
-        var state: String
+        var state: State
         var message: String?
+        var durationMS: Int?
+        /// The facts the step reported, in order, on its `finished` or `failed` line.
+        var outputs: [StepOutput]?
+    }
+
+    /// One fact a step reported (`output` event).
+    struct StepOutput: Codable, Equatable {
+        var key: String
+        var value: String
+    }
+
+    /// How a step ended (or that it has not), as the journal says.
+    struct StepHistory: Equatable {
+        /// `none`, `started` (no end line: under way, or cut short by an agent that stopped), `finished`, `failed`.
+        var state: State?
+        var message: String?
+        var durationMS: Int
+        var outputs: [StepOutput]
     }
 
     var path: String { file.path }
     private let file: JSONLinesFile
+    private let lock = NSLock()
 
     init(stateDirectory: String) throws {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
@@ -24,22 +53,45 @@ final class AgentJournal: @unchecked Sendable {
     }
 
     /// Appends an entry and waits until it is on disk.
-    func record(_ request: StepRequest, state: String, message: String? = nil) throws {
-        try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
-                              host: request.host, state: state, message: message))
+    func record(_ request: StepRequest, state: State, message: String? = nil, durationMS: Int? = nil, outputs: [StepOutput]? = nil) throws {
+        try lock.withLock {
+            try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
+                                  host: request.host, state: state, message: message, durationMS: durationMS, outputs: outputs))
+        }
     }
 
-    /// The last state the journal holds for the request's run, step and host, or `none`.
-    func lastState(of request: StepRequest) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "none" }
-        let decoder = WireJSON.makeDecoder()
-        var state = "none"
-        for line in data.split(separator: 0x0A) {
-            guard let entry = try? decoder.decode(Entry.self, from: Data(line)) else { continue }
-            if entry.run == request.runID, entry.step == request.stepID, entry.host == request.host {
-                state = entry.state
+    /// What the journal holds of the request's run, step and host.
+    func history(of request: StepRequest) -> StepHistory {
+        var history = StepHistory(state: nil, message: nil, durationMS: 0, outputs: [])
+        for entry in entries() where entry.run == request.runID && entry.step == request.stepID && entry.host == request.host
+            && entry.state != .pointOfNoReturn {
+            history = StepHistory(state: entry.state, message: entry.message, durationMS: entry.durationMS ?? 0, outputs: entry.outputs ?? [])
+        }
+        return history
+    }
+
+    /// True once this run's new primary on `host` may have started.
+    func crossedPointOfNoReturn(run: String, host: String) -> Bool {
+        entries().contains { $0.run == run && $0.host == host && $0.state == .pointOfNoReturn }
+    }
+
+    /// Steps with a start line and no end line: they were under way when an earlier agent process stopped.
+    func unfinishedSteps() -> [Entry] {
+        var open: [String: Entry] = [:]
+        for entry in entries() {
+            let key = "\(entry.run)\u{0}\(entry.step)\u{0}\(entry.host)"
+            switch entry.state {
+            case .started: open[key] = entry
+            case .finished, .failed: open[key] = nil
+            case .pointOfNoReturn: break
             }
         }
-        return state
+        return open.values.sorted { $0.at < $1.at }
+    }
+
+    private func entries() -> [Entry] {
+        guard let data = lock.withLock({ FileManager.default.contents(atPath: path) }) else { return [] }
+        let decoder = WireJSON.makeDecoder()
+        return data.split(separator: 0x0A).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
     }
 }

@@ -19,6 +19,8 @@ public struct AgentService: Service {
 
     public func run() async throws {
         let journal = try AgentJournal(stateDirectory: configuration.stateDirectory)
+        let registry = StepRegistry(journal: journal, ledger: try ChildLedger(stateDirectory: configuration.stateDirectory), logger: logger)
+        try registry.recover()
         let server = try await WireServer.bind(host: configuration.listenHost, port: configuration.listenPort,
                                                tlsDirectory: configuration.tlsDirectory)
         logger.info("listening", metadata: ["agent.name": "\(configuration.name)", "listen.port": "\(server.localPort)",
@@ -26,30 +28,58 @@ public struct AgentService: Service {
         onListening(server.localPort)
         let configuration = self.configuration
         let logger = self.logger
+        let sessions = SessionCounter()
         try await withGracefulShutdownHandler {
             try await server.serve(onConnectionError: { remote, error in
                 logger.warning("connection refused or failed", metadata: ["peer": "\(remote.map { "\($0)" } ?? "?")", "error": "\(error)"])
             }) { connection in
-                try await AgentService.serve(connection, configuration: configuration, journal: journal, logger: logger)
+                try await AgentService.serve(connection, id: sessions.next(), configuration: configuration, registry: registry, logger: logger)
             }
         } onGracefulShutdown: {
             logger.info("shutting down")
             server.channel.channel.close(promise: nil)
         }
+        // Steps run on threads the registry owns: none may outlive the service.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                registry.shutDown(reason: "the agent is shutting down")
+                done.resume()
+            }
+        }
+        logger.info("stopped")
     }
 
     /// Serves one coordinator connection until it ends; `WireServer.serve` keeps one failure from reaching the others.
-    static func serve(_ connection: WireConnection, configuration: AgentConfiguration, journal: AgentJournal, logger: Logger) async throws {
+    static func serve(_ connection: WireConnection, id: UInt64, configuration: AgentConfiguration, registry: StepRegistry,
+                      logger: Logger) async throws {
         let (outgoing, continuation) = AsyncStream<AgentMessage>.makeStream()
+        let session = AgentSession(id: id, configuration: configuration, registry: registry, logger: logger) { continuation.yield($0) }
+        defer {
+            continuation.finish()
+            registry.detach(session: id)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in outgoing { try await connection.outbound.write(message) }
             }
-            let session = AgentSession(configuration: configuration, journal: journal, logger: logger) { continuation.yield($0) }
-            defer { continuation.finish() }
             for try await message in connection.inbound {
                 session.receive(message)
             }
+            continuation.finish()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Numbers connections, so the registry knows which one a running step reports to.
+private final class SessionCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: UInt64 = 0
+
+    func next() -> UInt64 {
+        lock.withLock {
+            last += 1
+            return last
         }
     }
 }

@@ -6,18 +6,22 @@ import UpshiftWire
 
 /// One coordinator connection: the plan it loaded and the steps it asked for.
 ///
-/// Steps run on their own threads (libpq and Lua block) and outlive the connection: a coordinator that
-/// goes away does not stop a running pg_upgrade; the agent's journal records how the step ended.
+/// Steps belong to the agent's `StepRegistry`, not to the connection: a coordinator that goes away does not
+/// stop a running pg_upgrade, and one that comes back re-attaches to it or learns from the journal how it ended.
 final class AgentSession {
     private let configuration: AgentConfiguration
-    private let journal: AgentJournal
+    private let registry: StepRegistry
     private let logger: Logger
     private let send: @Sendable (AgentMessage) -> Void
+    /// This connection's number, for the registry to tell connections apart.
+    let id: UInt64
     private var loaded: (bundle: PlanBundle, plan: LoadedPlan, steps: [Step])?
 
-    init(configuration: AgentConfiguration, journal: AgentJournal, logger: Logger, send: @escaping @Sendable (AgentMessage) -> Void) {
+    init(id: UInt64, configuration: AgentConfiguration, registry: StepRegistry, logger: Logger,
+         send: @escaping @Sendable (AgentMessage) -> Void) {
+        self.id = id
         self.configuration = configuration
-        self.journal = journal
+        self.registry = registry
         self.logger = logger
         self.send = send
     }
@@ -37,7 +41,9 @@ final class AgentSession {
             run(request)
         case .queryStep(let request):
             send(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host,
-                                  kind: .journaled(state: journal.lastState(of: request)))))
+                                  kind: .journaled(state: registry.state(of: request)))))
+        case .ping:
+            send(.pong)
         case .bye:
             break
         }
@@ -66,9 +72,10 @@ final class AgentSession {
     /// Keeps every plan the agent was given, by hash, beside its journal.
     private func save(_ bundle: PlanBundle) throws {
         let directory = configuration.stateDirectory + "/plans"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let data = try JSONEncoder().encode(bundle)
-        try data.write(to: URL(fileURLWithPath: "\(directory)/\(bundle.sha256).json"), options: .atomic)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A plan carries its variables (conninfo passwords among them): readable by the agent's user only.
+        try SecureFiles.write(String(decoding: try JSONEncoder().encode(bundle), as: UTF8.self),
+                              to: "\(directory)/\(bundle.sha256).json", mode: 0o600)
     }
 
     private func run(_ request: StepRequest) {
@@ -80,51 +87,21 @@ final class AgentSession {
             send(.refused(reason: "step \(request.stepID): this agent is \(configuration.name), not \(request.host)"))
             return
         }
-        let rollbackSteps = [StepPlanner.rollbackStep(for: loaded.plan.plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: loaded.plan.plan)
+        let plan = loaded.plan.plan
+        let rollbackSteps = [StepPlanner.rollbackStep(for: plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: plan)
         guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackSteps.first(where: { $0.id == request.stepID }),
-              step.id == request.stepID, step.hosts.contains(request.host),
-              let host = loaded.plan.plan.hosts.first(where: { $0.name == request.host }) else {
+              step.hosts.contains(request.host),
+              let host = plan.hosts.first(where: { $0.name == request.host }) else {
             send(.refused(reason: "the plan has no step \(request.stepID) on \(request.host)"))
             return
         }
-        let emit = StepEventSink(runID: request.runID, stepID: request.stepID, host: request.host, send: send)
-        switch journal.lastState(of: request) {
-        case "finished":
-            emit(.finished(durationMS: 0))
-            return
-        case "started":
-            send(.refused(reason: "step \(request.stepID) was started by run \(request.runID) and never finished on \(request.host); it is not run twice blindly"))
-            return
-        case "failed" where request.stepID != "rollback":
-            send(.refused(reason: "step \(request.stepID) already failed in run \(request.runID) on \(request.host); start a new run"))
-            return
-        default:
-            break
+        let configuration = self.configuration
+        let journal = registry.journal
+        registry.submit(request, session: id, send: send, deadline: .seconds(plan.options.stepTimeoutS(for: step.id))) { control, emit in
+            let executor = StepExecutor(plan: plan, hookSources: loaded.plan.hookSources, host: host, request: request,
+                                        stateDirectory: configuration.stateDirectory, limits: configuration.hookLimits,
+                                        control: control, journal: journal)
+            try executor.run(step, emit: emit)
         }
-        let executor = StepExecutor(plan: loaded.plan.plan, hookSources: loaded.plan.hookSources, host: host,
-                                    request: request, stateDirectory: configuration.stateDirectory, limits: configuration.hookLimits)
-        let journal = self.journal
-        let logger = self.logger
-        let thread = Thread {
-            let clock = ContinuousClock()
-            let start = clock.now
-            func elapsedMS() -> Int { Int((clock.now - start) / .milliseconds(1)) }
-            do {
-                try journal.record(request, state: "started")
-                emit(.started)
-                logger.info("step started", metadata: ["step.id": "\(request.stepID)", "run.id": "\(request.runID)"])
-                try executor.run(step) { emit($0) }
-                try journal.record(request, state: "finished")
-                emit(.finished(durationMS: elapsedMS()))
-                logger.info("step finished", metadata: ["step.id": "\(request.stepID)", "step.ms": "\(elapsedMS())"])
-            } catch {
-                let message = String(describing: error)
-                try? journal.record(request, state: "failed", message: message)
-                emit(.failed(error: message, durationMS: elapsedMS()))
-                logger.error("step failed", metadata: ["step.id": "\(request.stepID)", "error": "\(message)"])
-            }
-        }
-        thread.name = "step \(request.stepID)"
-        thread.start()
     }
 }

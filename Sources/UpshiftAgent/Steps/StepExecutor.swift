@@ -12,6 +12,10 @@ struct StepExecutor {
     let request: StepRequest
     let stateDirectory: String
     let limits: LuaLimits
+    /// The step's owner: cancels it, bounds it by its deadline.
+    let control: ProgramControl
+    /// The agent's journal, for the point of no return.
+    let journal: AgentJournal
     var runID: String { request.runID }
 
     /// Runs `step`, reporting through `emit`; throws what made it fail.
@@ -21,19 +25,22 @@ struct StepExecutor {
             guard let source = hookSources[run] else {
                 throw AgentError("hook \(run) is not in the plan bundle")
             }
-            let hookHost = HookHost(plan: plan, host: host, stepID: step.id, runID: runID, limits: limits, emit: emit)
+            let hookHost = HookHost(plan: plan, host: host, stepID: step.id, runID: runID, limits: limits, control: control, emit: emit)
             try hookHost.run(source: source, chunkName: run, with: with)
         case .sql(let target, let query):
             let conninfo = try SQLTarget(plan: plan, host: host).conninfo(for: target)
             let connection = try PostgresConnection(conninfo: conninfo)
             defer { connection.close() }
+            if let canceller = connection.makeCanceller() { control.onCancel { canceller.cancel() } }
             try connection.execute(query)
             emit(.log(level: "info", message: "SQL ran on \(target)"))
         case .builtin(let id):
             guard plan.strategy == .inplace else {
                 throw AgentError("step \(id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
             }
-            try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit).run(id)
+            let ledger = PointOfNoReturnLedger(journal: journal, request: request)
+            try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit,
+                               control: control, pointOfNoReturn: ledger).run(id)
         }
     }
 }

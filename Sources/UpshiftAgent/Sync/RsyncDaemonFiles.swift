@@ -31,7 +31,8 @@ struct RsyncDaemonFiles {
     func filterFile(_ module: Module) -> String { "\(directory)/rsyncd.\(module.name).include" }
 
     /// Writes the secrets file, the filter files and the config, each 0600.
-    func write(modules: [Module], user: String, secret: String) throws {
+    /// `allowedHosts` (addresses) are the only clients the daemon answers; empty allows any address.
+    func write(modules: [Module], user: String, secret: String, allowedHosts: [String] = []) throws {
         try writePrivateFile(secrets, "\(user):\(secret)\n")
         var text = """
             # Written by upshift-agent for one standby sync; stopped and its secret removed when the sync ends.
@@ -53,8 +54,13 @@ struct RsyncDaemonFiles {
                     strict modes = yes
                     numeric ids = yes
                     munge symlinks = no
+                    timeout = 600
 
                 """
+            if !allowedHosts.isEmpty {
+                // Only the standbys of the plan may connect, even with the secret.
+                text += "    hosts allow = \(allowedHosts.joined(separator: " "))\n    hosts deny = *\n"
+            }
             if let names = module.exposing {
                 // Daemon-side filters: even a client with the secret can fetch nothing else from the folder.
                 try writePrivateFile(filterFile(module), names.map { "/\($0)/\n" }.joined())

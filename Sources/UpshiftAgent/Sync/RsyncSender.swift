@@ -25,8 +25,9 @@ final class RsyncSender: @unchecked Sendable {
 
     /// Serves `root` (and each tablespace location as module `upshift-ts-OID`); when `exposing` is given,
     /// only those top-level names of `root` can be fetched. Waits until the daemon answers.
+    /// `allowedHosts` are the only client addresses served (empty: any).
     init(root: String, address: String, secret: String, scratchDirectory: String, exposing: [String]? = nil,
-         tablespaces: [SyncTablespace] = [], launcher: ProgramLauncher = .direct) throws {
+         tablespaces: [SyncTablespace] = [], allowedHosts: [String] = [], launcher: ProgramLauncher = .direct) throws {
         try Self.checkSecret(secret)
         for path in [root, scratchDirectory] + tablespaces.map(\.location) {
             guard path.hasPrefix("/") else { throw SyncError.unusablePath(path, reason: "it is not an absolute path") }
@@ -43,7 +44,7 @@ final class RsyncSender: @unchecked Sendable {
         files = RsyncDaemonFiles(directory: scratchDirectory)
         let modules = [RsyncDaemonFiles.Module(name: Self.module, path: root, exposing: exposing)]
             + tablespaces.map { .init(name: $0.moduleName, path: $0.location, exposing: [$0.oldSubdir, $0.newSubdir]) }
-        try files.write(modules: modules, user: Self.user, secret: secret)
+        try files.write(modules: modules, user: Self.user, secret: secret, allowedHosts: allowedHosts)
         self.address = address
         do {
             (child, port) = try Self.start(files: files, address: address, launcher: launcher)
@@ -56,10 +57,11 @@ final class RsyncSender: @unchecked Sendable {
     /// Serves the two data directories of `layout` (after checking that neither has a relocated pg_wal)
     /// and `tablespaces`.
     convenience init(layout: SyncLayout, tablespaces: [SyncTablespace], address: String, secret: String,
-                     scratchDirectory: String, launcher: ProgramLauncher = .direct) throws {
+                     scratchDirectory: String, allowedHosts: [String] = [], launcher: ProgramLauncher = .direct) throws {
         try layout.checkNewWALNotRelocated()
         try self.init(root: layout.parent, address: address, secret: secret, scratchDirectory: scratchDirectory,
-                      exposing: [layout.oldName, layout.newName], tablespaces: tablespaces, launcher: launcher)
+                      exposing: [layout.oldName, layout.newName], tablespaces: tablespaces, allowedHosts: allowedHosts,
+                      launcher: launcher)
     }
 
     deinit {

@@ -14,7 +14,7 @@ public final class RunJournal: @unchecked Sendable {
         self.runID = runID
         self.planSHA256 = planSHA256
         do {
-            file = try JSONLinesFile(path: path, permissions: 0o640)
+            file = try JSONLinesFile(path: path, permissions: 0o600)
         } catch let error as JSONLinesError {
             throw JournalError(path: error.path, message: error.message)
         }

@@ -12,7 +12,7 @@ public enum ProbeLog {
         }
         let path = directory.probePath
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw JournalError(path: path, message: "cannot open the probe log for writing")

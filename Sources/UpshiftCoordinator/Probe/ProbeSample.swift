@@ -89,6 +89,9 @@ public protocol RunProbe: AnyObject, Sendable {
     func prepare() throws
     /// Starts probing both endpoints in the background.
     func start()
+    /// Waits until the latest write went through cleanly (writes are back once the run has ended: a paused
+    /// pooler resumed, a server restarted), or `timeout` passes.
+    func settle(within timeout: Duration)
     /// Stops probing and returns every request made since `start`, a request still waiting counted as failed.
     func stop() -> [ProbeSample]
     /// Drops the probe's schema through the write endpoint.

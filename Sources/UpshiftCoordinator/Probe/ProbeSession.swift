@@ -19,13 +19,13 @@ enum ProbeSession {
             do {
                 try probe.prepare()
             } catch {
-                let reason = "the availability probe cannot write through '\(endpoints.write)': \(error). Set probe.write to the "
+                let reason = "the availability probe cannot write through '\(Redaction.conninfo(endpoints.write))': \(error). Set probe.write to the "
                     + "address applications write through, or turn the probe off with probe: { enabled: false }"
                 output.show(ProgressLine(stepID: "probe", text: reason, level: "error"))
                 return .refused(reason)
             }
         }
-        try journal.append(JournalRecord(kind: "probe.started", message: "writes through \(endpoints.write); reads through \(endpoints.read); every \(endpoints.intervalMS) ms"))
+        try journal.append(JournalRecord(kind: "probe.started", message: "writes through \(Redaction.conninfo(endpoints.write)); reads through \(Redaction.conninfo(endpoints.read)); every \(endpoints.intervalMS) ms"))
         output.show(ProgressLine(stepID: "probe", text: "probing writes and reads every \(endpoints.intervalMS) ms"))
         probe.start()
         return .running(probe, endpoints)
@@ -34,6 +34,9 @@ enum ProbeSession {
     /// Stops the probe, keeps its samples, journals and shows the figures, and drops the probe's schema.
     func finish(directory: RunDirectory, newMajor: Int?, journal: RunJournal, output: ProgressOutput) throws {
         guard case .running(let probe, let endpoints) = self else { return }
+        // The last step may have just let writes in again (verify, an after:rollback hook resuming a pooler):
+        // give the probe a moment to see them come back, so the figures do not stop mid-recovery.
+        probe.settle(within: .seconds(3))
         let samples = probe.stop()
         try ProbeLog.append(samples, to: directory)
         let figures = DowntimeFigures(samples: samples, newMajor: newMajor)
@@ -43,7 +46,7 @@ enum ProbeSession {
         do {
             try probe.cleanUp()
         } catch {
-            let warning = "could not drop the probe's schema \(endpoints.schema) through '\(endpoints.write)': \(error); drop it by hand"
+            let warning = "could not drop the probe's schema \(endpoints.schema) through '\(Redaction.conninfo(endpoints.write))': \(error); drop it by hand"
             try journal.append(JournalRecord(kind: "probe.warning", message: warning, level: "warning"))
             output.show(ProgressLine(stepID: "probe", text: warning, level: "warning"))
         }

@@ -3,7 +3,7 @@ import UpshiftPlan
 
 /// Expected durations for a run, from the last finished run (or rehearsal) of the same plan.
 public struct Prediction: Codable, Sendable, Equatable {
-    /// The run the figures come from.
+    /// The run the figures come from: its run folder's name (what a DBA sees in `runs/`).
     public var basedOn: String
     /// True when that run was a rehearsal.
     public var basedOnRehearsal: Bool
@@ -18,9 +18,9 @@ public struct Prediction: Codable, Sendable, Equatable {
         case basedOn = "based_on", basedOnRehearsal = "based_on_rehearsal", stepMS = "step_ms", writeMS = "write_ms", readMS = "read_ms"
     }
 
-    /// The figures of one finished run.
-    public init(from report: RunReport) {
-        basedOn = report.summary.run
+    /// The figures of one finished run, named by its folder.
+    public init(from report: RunReport, folderName: String) {
+        basedOn = folderName
         basedOnRehearsal = report.rehearsal
         stepMS = report.stepWallTimes
         writeMS = report.downtime?.writeMS ?? report.journalWriteWindow?.ms
@@ -39,7 +39,7 @@ public struct Prediction: Codable, Sendable, Equatable {
         }
         for (_, directory) in candidates.sorted(by: { $0.0 > $1.0 }) {
             guard let report = try? directory.report(), report.summary.result == RunOutcome.done.rawValue else { continue }
-            return Prediction(from: report)
+            return Prediction(from: report, folderName: URL(fileURLWithPath: directory.path).lastPathComponent)
         }
         return nil
     }

@@ -39,12 +39,17 @@ public struct RunStateMachine: Sendable {
     private let rollbackUnderWay: String?
     /// The plan's `after:rollback` hook steps, run in order once every host has its old cluster back.
     public let afterRollbackSteps: [Step]
+    /// How long to keep trying to re-attach to a host's running step over a lost link, in seconds.
+    public let reattachSeconds: Int
+    /// Hosts of the running step whose link was lost, being reconnected to re-attach to the step.
+    private var reattaching: Set<String> = []
 
     /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
     /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
     public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
                 facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = [],
-                rollbackUnderWay: String? = nil, afterRollbackSteps: [Step] = []) {
+                rollbackUnderWay: String? = nil, afterRollbackSteps: [Step] = [], reattachSeconds: Int = 120) {
+        self.reattachSeconds = reattachSeconds
         self.rollbackHosts = rollbackHosts
         self.afterRollbackSteps = afterRollbackSteps
         self.rollbackUnderWay = rollbackUnderWay
@@ -54,7 +59,9 @@ public struct RunStateMachine: Sendable {
         self.completed = completed
         self.facts = facts
         self.runInputs = runInputs
+        // A run that journaled an agent's point-of-no-return fact is past it, whatever step it was in.
         self.passedPointOfNoReturn = steps.contains { completed.contains($0.id) && $0.isPointOfNoReturn }
+            || facts.keys.contains { $0.hasSuffix("." + StepFact.pointOfNoReturn) }
     }
 
     /// True once the run has ended.
@@ -120,7 +127,7 @@ public struct RunStateMachine: Sendable {
             switch event.kind {
             case .output(let key, let value):
                 facts["\(event.host).\(key)"] = value
-                return recorded(event)
+                return recorded(event) + (key == StepFact.pointOfNoReturn ? crossedPointOfNoReturn(on: event.host) : [])
             case .finished:
                 pending.remove(event.host)
                 return recorded(event) + afterHostReported(index: index, pending: pending, failures: failures)
@@ -131,6 +138,41 @@ public struct RunStateMachine: Sendable {
             case .started, .log, .progress, .check, .journaled:
                 return recorded(event)
             }
+
+        case (.running(let index, let pending, _), .disconnected(let host, let error)) where reattachSeconds > 0:
+            guard pending.contains(host) else {
+                return [.show(ProgressLine(host: host, text: "connection lost: \(error)", level: "warning"))]
+            }
+            // The step goes on on the agent, which owns it: reconnect and re-attach rather than fail it.
+            reattaching.insert(host)
+            return [.journal(JournalRecord(kind: "host.link-lost", step: steps[index].id, host: host, message: error)),
+                    .show(ProgressLine(host: host, stepID: steps[index].id, text: "link lost (\(error)); re-attaching", level: "warning")),
+                    .connect(host: host, retryForSeconds: reattachSeconds)]
+
+        case (.running(let index, let pending, _), .connected(let host, let hello)) where reattaching.contains(host):
+            guard hello.agentName == host, hello.protocolVersion == wireProtocolVersion, pending.contains(host) else {
+                return handle(.connectFailed(host: host, error: "the agent at \(host)'s address says it is '\(hello.agentName)'"))
+            }
+            return [.journal(JournalRecord(kind: "host.reconnected", step: steps[index].id, host: host)), .sendPlan(host: host)]
+
+        case (.running(let index, let pending, _), .planLoaded(let host, let sha)) where reattaching.contains(host):
+            reattaching.remove(host)
+            guard sha == planSHA256, pending.contains(host) else {
+                return handle(.connectFailed(host: host, error: "\(host) loaded plan \(sha.prefix(12)), expected \(planSHA256.prefix(12))"))
+            }
+            // The agent answers for the same step of the same run: it re-attaches, or replays how it ended.
+            return [.runStep(stepID: steps[index].id, hosts: [host], inputs: facts.merging(runInputs) { $1 })]
+
+        case (.running(let index, var pending, var failures), .connectFailed(let host, let error)):
+            reattaching.remove(host)
+            guard pending.contains(host) else { return [] }
+            let step = steps[index]
+            pending.remove(host)
+            failures[host] = "lost the link to its agent and could not re-attach within \(reattachSeconds) s: \(error)"
+            return [
+                .journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: failures[host])),
+                .show(ProgressLine(host: host, stepID: step.id, text: "failed: \(failures[host]!)", level: "error")),
+            ] + afterHostReported(index: index, pending: pending, failures: failures)
 
         case (.running(let index, var pending, var failures), .disconnected(let host, let error)),
              (.running(let index, var pending, var failures), .refused(let host, let error)):
@@ -169,11 +211,19 @@ public struct RunStateMachine: Sendable {
                 return handleRollbackDetail(event)
             }
 
-        case (.rollingBack(_, let pending, _), .disconnected(let host, let error)),
-             (.rollingBack(_, let pending, _), .refused(let host, let error)):
+        case (.rollingBack(_, let pending, _), .disconnected(let host, let error)):
             guard pending.contains(host) else { return [] }
             return [.show(ProgressLine(host: host, stepID: "rollback", text: "\(error); reconnecting to roll back", level: "warning")),
-                    .connect(host: host, retryForSeconds: 120)]
+                    .connect(host: host, retryForSeconds: max(reattachSeconds, 30))]
+
+        case (.rollingBack(let reason, var pending, var failures), .refused(let host, let error)):
+            // A refusal is the agent's answer, not a lost link: asking again would get the same one.
+            guard pending.contains(host) else { return [] }
+            pending.remove(host)
+            failures[host] = "refused: \(error)"
+            state = .rollingBack(reason: reason, pending: pending, failures: failures)
+            return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: "refused: \(error)"))]
+                + afterRollbackReport()
 
         case (.rollingBack(let reason, var pending, var failures), .connectFailed(let host, let error)):
             guard pending.contains(host) else { return [] }
@@ -287,6 +337,11 @@ public struct RunStateMachine: Sendable {
 
     private mutating func afterRollbackReport() -> [RunAction] {
         guard case .rollingBack(let reason, let pending, let failures) = state, pending.isEmpty else { return [] }
+        if passedPointOfNoReturn {
+            let refused = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            return finish(.failedAfterPointOfNoReturn, reason: "\(reason); the new primary had already been allowed to start, "
+                          + "so the old cluster was not started again" + (refused.isEmpty ? "" : " (\(refused))"))
+        }
         if failures.isEmpty { return runAfterRollbackHook(0, reason: reason) }
         let broken = failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
         return finish(.failed, reason: "\(reason); ROLLBACK FAILED on \(broken): check those hosts by hand")
@@ -312,8 +367,11 @@ public struct RunStateMachine: Sendable {
         return runAfterRollbackHook(index + 1, reason: reason)
     }
 
-    private func handleRollbackDetail(_ event: StepEvent) -> [RunAction] {
+    private mutating func handleRollbackDetail(_ event: StepEvent) -> [RunAction] {
         switch event.kind {
+        case .output(let key, let value) where key == StepFact.pointOfNoReturn:
+            facts["\(event.host).\(key)"] = value
+            return recorded(event) + crossedPointOfNoReturn(on: event.host)
         case .log(let level, let message):
             return [.journal(JournalRecord(kind: "step.log", step: "rollback", host: event.host, at: event.at, message: message, level: level)),
                     .show(ProgressLine(host: event.host, stepID: "rollback", text: message, level: level))]
@@ -322,6 +380,14 @@ public struct RunStateMachine: Sendable {
         default:
             return []
         }
+    }
+
+    /// An agent journaled that its new primary may start: from here on nothing rolls back automatically.
+    private mutating func crossedPointOfNoReturn(on host: String) -> [RunAction] {
+        guard !passedPointOfNoReturn else { return [] }
+        passedPointOfNoReturn = true
+        return [.journal(JournalRecord(kind: "run.point-of-no-return", host: host)),
+                .show(ProgressLine(host: host, text: "past the point of no return: the new primary may start", level: "warning"))]
     }
 
     /// Starts the first step at or after `index` not already completed, or finishes the run.

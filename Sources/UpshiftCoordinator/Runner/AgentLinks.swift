@@ -14,6 +14,11 @@ actor AgentLinks {
         writers.removeValue(forKey: host)
     }
 
+    /// Ends the host's connection, if one is open, before a new one replaces it.
+    func close(_ host: String) {
+        writers.removeValue(forKey: host)?.finish()
+    }
+
     /// Sends `message` to `host`; throws when there is no open connection.
     func send(_ message: CoordinatorMessage, to host: String) async throws {
         guard let writer = writers[host] else {

@@ -25,10 +25,12 @@ public struct RunLauncher {
     /// Runs the plan to its end and returns the outcome and the reason it stopped, if it failed.
     public func run(output: ProgressOutput, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> (RunOutcome, String?) {
         let bundle = BundleBuilder.bundle(for: loaded, environment: environment, rehearsal: rehearsal)
-        let runID = URL(fileURLWithPath: runDirectory.path).lastPathComponent
+        let runID = RunIdentity.newRunID()
+        let secrets = try runDirectory.makeSecrets()
         try RunMetadata(plan: loaded.plan.name, planPath: loaded.path, run: runID, planSHA256: bundle.sha256,
                         rehearsal: rehearsal, createdAt: Date()).write(to: runDirectory)
-        try JSONEncoder().encode(bundle).write(to: URL(fileURLWithPath: runDirectory.bundlePath), options: .atomic)
+        // The bundle holds the plan's variables: readable by the owner only.
+        try SecureFiles.write(String(decoding: try JSONEncoder().encode(bundle), as: UTF8.self), to: runDirectory.bundlePath, mode: 0o600)
         let runsDirectory = URL(fileURLWithPath: runDirectory.path).deletingLastPathComponent().path
         if let prediction = Prediction.latest(planName: loaded.plan.name, in: runsDirectory, excluding: runDirectory.path) {
             try prediction.write(to: runDirectory)
@@ -41,7 +43,7 @@ public struct RunLauncher {
             return (.failed, reason)
         }
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: runID, journal: journal, output: output)
-        let (outcome, reason) = try await runner.run()
+        let (outcome, reason) = try await runner.run(runInputs: secrets)
         try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         if outcome == .failedAfterPointOfNoReturn {
             let advice = RollbackRoute.advice(for: loaded.plan)
@@ -103,7 +105,8 @@ public struct RunResumer {
         // may be down at this moment, so nothing is prepared).
         let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: false, journal: journal, output: output)
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: metadata.run, journal: journal, output: output)
-        let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: facts, rollbackUnderWay: rollback)
+        let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: facts, rollbackUnderWay: rollback,
+                                                     runInputs: try runDirectory.readSecrets())
         try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         return (outcome, reason, false)
     }

@@ -27,14 +27,17 @@ public final class RunRunner: @unchecked Sendable {
         self.output = output
     }
 
-    /// Runs the plan to its end; `completed` lists steps a resumed run skips.
-    public func run(completed: Set<String> = [], facts: [String: String] = [:], rollbackUnderWay: String? = nil) async throws -> (RunOutcome, String?) {
+    /// Runs the plan to its end; `completed` lists steps a resumed run skips, `runInputs` the values made for
+    /// this run (kept in the run directory, so a resumed run hands the agents the same ones).
+    public func run(completed: Set<String> = [], facts: [String: String] = [:], rollbackUnderWay: String? = nil,
+                    runInputs: [String: String] = [:]) async throws -> (RunOutcome, String?) {
         let hosts = plan.hosts.map(\.name)
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
-                                      facts: facts, runInputs: ["run.sync-secret": RunRunner.makeSecret()],
+                                      facts: facts, runInputs: runInputs,
                                       rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [],
                                       rollbackUnderWay: rollbackUnderWay,
-                                      afterRollbackSteps: journal != nil ? StepPlanner.rollbackHookSteps(for: plan) : [])
+                                      afterRollbackSteps: journal != nil ? StepPlanner.rollbackHookSteps(for: plan) : [],
+                                      reattachSeconds: journal != nil ? plan.options.reattachTimeoutS : 0)
         let (events, continuation) = AsyncStream<RunEvent>.makeStream()
         let links = AgentLinks()
         var outcome: (RunOutcome, String?) = (.failed, "the run ended without a result")
@@ -46,7 +49,7 @@ public final class RunRunner: @unchecked Sendable {
                     switch action {
                     case .connect(let host, let retryForSeconds):
                         guard let planHost = plan.hosts.first(where: { $0.name == host }) else { continue }
-                        await links.forget(host)
+                        await links.close(host)
                         group.addTask { await self.connect(planHost, retryForSeconds: retryForSeconds, links: links, events: continuation) }
                     case .sendPlan(let host):
                         await send(.loadPlan(bundle), to: host, links: links, events: continuation)
@@ -80,15 +83,11 @@ public final class RunRunner: @unchecked Sendable {
         }
     }
 
-    /// A one-time secret for this run (the standby sync's rsync password), from the system's random source.
-    static func makeSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
-    }
 
-    /// Holds one agent connection open for the run, turning what the agent says into run events.
+    /// Holds one agent connection open for the run, turning what the agent says into run events. A heartbeat
+    /// every second; a link silent for the plan's `heartbeat_timeout_s` is closed and reported lost.
     private func connect(_ host: PlanHost, retryForSeconds: Int, links: AgentLinks, events: AsyncStream<RunEvent>.Continuation) async {
-        var greeted = false
+        let heartbeat = Heartbeat(timeout: .seconds(plan.options.heartbeatTimeoutS))
         do {
             let deadline = ContinuousClock.now + .seconds(retryForSeconds)
             var channel: NIOAsyncChannel<AgentMessage, CoordinatorMessage>
@@ -104,28 +103,71 @@ public final class RunRunner: @unchecked Sendable {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(.hello(CoordinatorHello(expectedAgent: host.name, bindirs: plan.bindirs)))
                 await links.register(host.name, outbound)
-                for try await message in inbound {
-                    switch message {
-                    case .hello(let hello):
-                        greeted = true
-                        events.yield(.connected(host: host.name, hello: hello))
-                    case .planLoaded(let sha):
-                        events.yield(.planLoaded(host: host.name, sha256: sha))
-                    case .event(let event):
-                        onEvent(event)
-                        events.yield(.step(event))
-                    case .refused(let reason):
-                        events.yield(.refused(host: host.name, reason: reason))
+                let (plan, runID, onEvent) = (self.plan, self.runID, self.onEvent)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            if heartbeat.isSilent {
+                                throw CoordinatorError("no answer from the agent for \(plan.options.heartbeatTimeoutS) s")
+                            }
+                            try await outbound.write(.ping)
+                        }
                     }
+                    group.addTask {
+                        for try await message in inbound {
+                            heartbeat.heard()
+                            switch message {
+                            case .hello(let hello):
+                                heartbeat.greeted()
+                                events.yield(.connected(host: host.name, hello: hello))
+                            case .planLoaded(let sha):
+                                events.yield(.planLoaded(host: host.name, sha256: sha))
+                            case .event(var event):
+                                // The connection says which host spoke, not the message.
+                                event.host = host.name
+                                guard event.runID == runID else { continue }
+                                onEvent(event)
+                                events.yield(.step(event))
+                            case .refused(let reason):
+                                events.yield(.refused(host: host.name, reason: reason))
+                            case .pong:
+                                break
+                            }
+                        }
+                        throw CoordinatorError("the agent closed the connection")
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
-            await links.forget(host.name)
-            events.yield(.disconnected(host: host.name, error: "the agent closed the connection"))
+        } catch is CancellationError {
+            return
         } catch {
             await links.forget(host.name)
             let where_ = "\(host.agentHost):\(host.agentPort)"
-            events.yield(greeted ? .disconnected(host: host.name, error: "\(where_): \(error)")
+            events.yield(heartbeat.wasGreeted ? .disconnected(host: host.name, error: "\(where_): \(error)")
                                  : .connectFailed(host: host.name, error: "\(where_): \(error)"))
         }
     }
+}
+
+/// When the agent last said anything, for the coordinator's side of the heartbeat.
+private final class Heartbeat: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var hello = false
+    private let timeout: Duration
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    func heard() { lock.withLock { last = .now } }
+
+    var isSilent: Bool { lock.withLock { ContinuousClock.now - last > timeout } }
+
+    /// The agent answered hello on this connection.
+    func greeted() { lock.withLock { hello = true } }
+    var wasGreeted: Bool { lock.withLock { hello } }
 }

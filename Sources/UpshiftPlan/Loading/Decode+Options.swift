@@ -1,6 +1,7 @@
 import Yams
 
 extension PlanDecoder {
+    static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
     static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check"]
     static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
 
@@ -9,7 +10,7 @@ extension PlanDecoder {
         var options = PlanOptions()
         guard let node = top.node("options"),
               let m = MappingReader(node, key: "options", what: "options", context: context) else { return options }
-        m.rejectUnknownKeys(allowed: ["jobs"] + Self.inplaceOptionKeys + Self.logicalOptionKeys)
+        m.rejectUnknownKeys(allowed: Self.commonOptionKeys + Self.inplaceOptionKeys + Self.logicalOptionKeys)
         if strategy == .inplace {
             Self.logicalOptionKeys.forEach { m.rejectKey($0, because: "applies only to strategy logical") }
         } else if strategy == .logical {
@@ -42,6 +43,14 @@ extension PlanDecoder {
         options.sequenceMargin = m.int("sequence_margin", in: 0...Int.max)
         if let reverse = m.bool("reverse_replication") { options.reverseReplication = reverse }
         if let timeout = m.int("catch_up_timeout_s", in: 1...Int.max) { options.catchUpTimeoutS = timeout }
+        if let timeout = m.int("heartbeat_timeout_s", in: 2...3600) { options.heartbeatTimeoutS = timeout }
+        if let timeout = m.int("reattach_timeout_s", in: 0...86400) { options.reattachTimeoutS = timeout }
+        if let node = m.node("step_timeouts"), let timeouts = MappingReader(node, key: "step_timeouts", what: "step_timeouts", context: context) {
+            for (key, _) in timeouts.mapping {
+                guard let step = key.scalar?.string else { continue }
+                if let seconds = timeouts.int(step, in: 1...Int.max) { options.stepTimeoutsS[step] = seconds }
+            }
+        }
         return options
     }
 
@@ -58,6 +67,9 @@ extension PlanDecoder {
         if let schema = m.string("schema") {
             if schema.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) == nil || schema.hasPrefix("pg_") {
                 context.error(at: m.node("schema"), "'schema' must be a plain lower-case identifier not starting with pg_, got '\(schema)'")
+            } else if ["public", "information_schema"].contains(schema) {
+                // The probe creates its schema and drops it afterwards: it must never be one applications use.
+                context.error(at: m.node("schema"), "'schema' names a schema of the probe's own, created for the run and dropped after it; '\(schema)' holds other objects")
             } else {
                 probe.schema = schema
             }

@@ -20,9 +20,10 @@ public struct ProgramInvocation: Sendable, Equatable {
         self.currentDirectory = currentDirectory
     }
 
-    /// Runs it directly, as the current user.
-    public func run(onLine: ((ProgramOutputLine) -> Void)? = nil) throws -> ProgramResult {
-        try ProgramLauncher.direct.run(self, onLine: onLine)
+    /// Runs it directly, as the current user, stopped when `control` is.
+    public func run(control: ProgramControl? = nil,
+                    onLine: ((ProgramOutputLine) -> Void)? = nil) throws -> ProgramResult {
+        try ProgramLauncher(prefix: [], control: control).run(self, onLine: onLine)
     }
 }
 
@@ -30,26 +31,31 @@ public struct ProgramInvocation: Sendable, Equatable {
 public struct ProgramLauncher: Sendable {
     /// Words put before the program, e.g. `runuser -u postgres --`.
     public let prefix: [String]
+    /// Stops the programs it starts when cancelled or past its deadline; nil runs them to the end.
+    public var control: ProgramControl?
 
     /// Starts programs as the current user.
     public static let direct = ProgramLauncher(prefix: [])
 
     /// Starts programs as `user` through `runuser` when this process is root, directly otherwise.
-    public static func asUser(_ user: String) -> ProgramLauncher {
-        geteuid() == 0 ? ProgramLauncher(prefix: ["runuser", "-u", user, "--"]) : .direct
+    public static func asUser(_ user: String, control: ProgramControl? = nil) -> ProgramLauncher {
+        ProgramLauncher(prefix: geteuid() == 0 ? ["runuser", "-u", user, "--"] : [], control: control)
     }
 
-    /// Makes a launcher with an explicit prefix.
-    public init(prefix: [String]) {
+    /// Makes a launcher with an explicit prefix and, optionally, a control over its programs.
+    public init(prefix: [String], control: ProgramControl? = nil) {
         self.prefix = prefix
+        self.control = control
     }
 
-    /// Runs `invocation` and returns how it ended (a non-zero status is not thrown; see `requireSuccess`).
+    /// Runs `invocation` and returns how it ended (a non-zero status is not thrown; see `requireSuccess`);
+    /// throws `ProgramStopped` when `control` stopped it.
     public func run(_ invocation: ProgramInvocation,
                     onLine: ((ProgramOutputLine) -> Void)? = nil) throws -> ProgramResult {
         let argv = prefix + [invocation.executable] + invocation.arguments
         var result = try ProgramRunner.run(argv[0], Array(argv.dropFirst()), environment: invocation.environment,
-                                           currentDirectory: invocation.currentDirectory, onLine: onLine)
+                                           currentDirectory: invocation.currentDirectory, control: control,
+                                           outputLimit: 8 << 20, name: invocation.executable, onLine: onLine)
         // Errors name the program itself, not runuser.
         result.executable = invocation.executable
         result.arguments = invocation.arguments

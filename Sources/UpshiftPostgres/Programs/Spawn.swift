@@ -9,7 +9,8 @@ struct SpawnedChild {
 }
 
 /// posix_spawn with stdin from /dev/null, stdout/stderr to fresh pipes, no other descriptors inherited,
-/// default signal dispositions and mask (Swift ignores SIGPIPE, and ignored signals survive exec).
+/// default signal dispositions and mask (Swift ignores SIGPIPE, and ignored signals survive exec), in a new
+/// process group.
 func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
            currentDirectory: String?) throws -> SpawnedChild {
     var outPipe: [Int32] = [-1, -1]
@@ -39,8 +40,11 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
 /// Starts a program (looked up in PATH when it has no slash) with exactly `environment`, stdin from
 /// /dev/null, stdout and stderr on the given descriptors, no other descriptors inherited, and default
 /// signal dispositions and mask; returns its pid without waiting. The one spawn every runner uses.
+/// With `newProcessGroup` the child leads a new process group (its id is the pid): a signal to our terminal's
+/// group does not reach it, and `kill(-pid, …)` reaches everything it starts that stays in its group.
 public func spawnProcess(_ executable: String, _ arguments: [String], environment: [String: String],
-                         currentDirectory: String? = nil, stdout: Int32, stderr: Int32) throws -> pid_t {
+                         currentDirectory: String? = nil, stdout: Int32, stderr: Int32,
+                         newProcessGroup: Bool = true) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,7 +64,12 @@ public func spawnProcess(_ executable: String, _ arguments: [String], environmen
     [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD].forEach { sigaddset(&defaults, $0) }
     posix_spawnattr_setsigmask(&attributes, &noSignals)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    if newProcessGroup {
+        posix_spawnattr_setpgroup(&attributes, 0)
+        flags |= POSIX_SPAWN_SETPGROUP
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
 
     var pid: pid_t = 0
     let envStrings = environment.map { "\($0.key)=\($0.value)" }

@@ -41,6 +41,17 @@ public enum CertificateAuthority {
                 throw WireError.invalidAgentName(agent.name, reason: "given twice")
             }
         }
+        // The coordinator accepts an agent whose certificate carries the plan host's name among its DNS names:
+        // a host name that is another agent's name would let one agent pass for the other.
+        let agentsFolder = URL(fileURLWithPath: layout.agentCertificate("x")).deletingLastPathComponent().deletingLastPathComponent().path
+        let others = Set(agents.map { $0.name.lowercased() })
+            .union(((try? FileManager.default.contentsOfDirectory(atPath: agentsFolder)) ?? []).map { $0.lowercased() })
+        for agent in agents {
+            for host in agent.hosts where AgentNames.ipAddressBytes(host) == nil
+                && host.lowercased() != agent.name.lowercased() && others.contains(host.lowercased()) {
+                throw WireError.invalidAgentName(agent.name, reason: "host \"\(host)\" is the name of another agent; its certificate would pass for that agent")
+            }
+        }
 
         let existingCA = try overwrite ? nil : loadCA(layout)
         if existingCA != nil {

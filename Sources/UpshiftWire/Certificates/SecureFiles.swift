@@ -8,8 +8,9 @@ import Darwin
 
 /// File writes for key material: created with their final mode (never chmod-ed after, so a key is
 /// never readable by others even for a moment) and swapped in atomically by rename.
-enum SecureFiles {
-    static func write(_ text: String, to path: String, mode: mode_t) throws {
+public enum SecureFiles {
+    /// Writes `text` to `path` with `mode` from the first byte, fsync'd and renamed into place.
+    public static func write(_ text: String, to path: String, mode: mode_t) throws {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {

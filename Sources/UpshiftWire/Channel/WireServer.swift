@@ -24,7 +24,8 @@ public struct WireServer: Sendable {
         let context = try TLSContexts.makeContext(configuration, tlsDirectory: tlsDirectory)
         return try await self.bind(
             host: host, port: port, sslContext: context, eventLoopGroup: eventLoopGroup,
-            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: defaultHandshakeTimeout)
+            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: defaultHandshakeTimeout,
+            maxHandshakes: HandshakeSlots.defaultLimit)
     }
 
     /// The same with a ready TLS context, so tests can vary the limits.
@@ -34,17 +35,23 @@ public struct WireServer: Sendable {
         sslContext: NIOSSLContext,
         eventLoopGroup: any EventLoopGroup,
         maxFrameSize: Int,
-        handshakeTimeout: TimeAmount
+        handshakeTimeout: TimeAmount,
+        maxHandshakes: Int = HandshakeSlots.defaultLimit
     ) async throws -> WireServer {
+        let slots = HandshakeSlots(limit: maxHandshakes)
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard slots.acquire() else {
+                        channel.close(promise: nil)
+                        throw TooManyHandshakes()
+                    }
                     // TLS first: nothing reaches the codec from a peer that has not proven its certificate.
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
-                    try sync.addHandler(HandshakeGuard(deadline: .now() + handshakeTimeout, outcome: nil))
+                    try sync.addHandler(HandshakeGuard(deadline: .now() + handshakeTimeout, outcome: nil, onSettled: { slots.release() }))
                     try Framing.addHandlers(
                         to: sync, inbound: CoordinatorMessage.self, outbound: AgentMessage.self,
                         maxFrameSize: maxFrameSize)

@@ -15,6 +15,8 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     private let deadline: NIODeadline
     private let outcome: EventLoopPromise<Void>?
     private let verifyPeer: ((NIOSSLCertificate?) throws -> Void)?
+    /// Called once when the handshake has settled either way (the server gives back its slot).
+    private let onSettled: (() -> Void)?
     private var timer: Scheduled<Void>?
     private var settled = false
 
@@ -23,11 +25,13 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     init(
         deadline: NIODeadline,
         outcome: EventLoopPromise<Void>?,
-        verifyPeer: ((NIOSSLCertificate?) throws -> Void)? = nil
+        verifyPeer: ((NIOSSLCertificate?) throws -> Void)? = nil,
+        onSettled: (() -> Void)? = nil
     ) {
         self.deadline = deadline
         self.outcome = outcome
         self.verifyPeer = verifyPeer
+        self.onSettled = onSettled
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -61,6 +65,7 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
             self.settled = true
             self.timer?.cancel()
             self.outcome?.succeed()
+            self.onSettled?()
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -80,5 +85,6 @@ final class HandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
         self.settled = true
         self.timer?.cancel()
         self.outcome?.fail(error)
+        self.onSettled?()
     }
 }
