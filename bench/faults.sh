@@ -13,7 +13,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 FLEET="${FLEET:-/tmp/upshift-faults}"
 export FLEET
-B="$here/.build/debug"
+B="${BUILD:-$here/.build/debug}"
+export BUILD="$B"
 PG="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(coordinator agent)

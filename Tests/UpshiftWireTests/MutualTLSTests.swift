@@ -85,15 +85,20 @@ import Testing
         }
     }
 
-    @Test func aPeerThatNeverCompletesTheHandshakeIsDropped() async throws {
-        let fleets = try Fleets()
-        defer { fleets.remove() }
+    /// db1's agent server with the given handshake limits.
+    func bindAgent(_ fleets: Fleets, handshakeTimeout: TimeAmount, maxHandshakes: Int = HandshakeSlots.defaultLimit) async throws -> WireServer {
         let directory = fleets.tls.file("agents/db1")
         let context = try TLSContexts.makeContext(
             try TLSContexts.agentConfiguration(tlsDirectory: directory), tlsDirectory: directory)
-        let server = try await WireServer.bind(
+        return try await WireServer.bind(
             host: "127.0.0.1", port: 0, sslContext: context, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: .milliseconds(300))
+            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: handshakeTimeout, maxHandshakes: maxHandshakes)
+    }
+
+    @Test func aPeerThatNeverCompletesTheHandshakeIsDropped() async throws {
+        let fleets = try Fleets()
+        defer { fleets.remove() }
+        let server = try await bindAgent(fleets, handshakeTimeout: .milliseconds(300))
         let errors = ErrorLog()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -114,12 +119,7 @@ import Testing
     @Test func handshakesUnderWayAreCapped() async throws {
         let fleets = try Fleets()
         defer { fleets.remove() }
-        let directory = fleets.tls.file("agents/db1")
-        let context = try TLSContexts.makeContext(
-            try TLSContexts.agentConfiguration(tlsDirectory: directory), tlsDirectory: directory)
-        let server = try await WireServer.bind(
-            host: "127.0.0.1", port: 0, sslContext: context, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: .seconds(120), maxHandshakes: 2)
+        let server = try await bindAgent(fleets, handshakeTimeout: .seconds(120), maxHandshakes: 2)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.serve(onConnectionError: { _, _ in }) { connection in

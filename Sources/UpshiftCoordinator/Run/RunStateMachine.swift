@@ -216,22 +216,12 @@ public struct RunStateMachine: Sendable {
             return [.show(ProgressLine(host: host, stepID: "rollback", text: "\(error); reconnecting to roll back", level: "warning")),
                     .connect(host: host, retryForSeconds: max(reattachSeconds, 30))]
 
-        case (.rollingBack(let reason, var pending, var failures), .refused(let host, let error)):
+        case (.rollingBack, .refused(let host, let error)):
             // A refusal is the agent's answer, not a lost link: asking again would get the same one.
-            guard pending.contains(host) else { return [] }
-            pending.remove(host)
-            failures[host] = "refused: \(error)"
-            state = .rollingBack(reason: reason, pending: pending, failures: failures)
-            return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: "refused: \(error)"))]
-                + afterRollbackReport()
+            return rollbackFailed(on: host, "refused: \(error)")
 
-        case (.rollingBack(let reason, var pending, var failures), .connectFailed(let host, let error)):
-            guard pending.contains(host) else { return [] }
-            pending.remove(host)
-            failures[host] = "unreachable: \(error)"
-            state = .rollingBack(reason: reason, pending: pending, failures: failures)
-            return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: "unreachable: \(error)"))]
-                + afterRollbackReport()
+        case (.rollingBack, .connectFailed(let host, let error)):
+            return rollbackFailed(on: host, "unreachable: \(error)")
 
         case (.rollingBack(_, let pending, _), .connected(let host, _)):
             return pending.contains(host) ? [.sendPlan(host: host)] : []
@@ -333,6 +323,15 @@ public struct RunStateMachine: Sendable {
             .show(ProgressLine(stepID: "rollback", text: "rolling back to the old cluster: \(reason)", level: "warning")),
             .runStep(stepID: "rollback", hosts: rollbackHosts, inputs: facts.merging(runInputs) { $1 }),
         ]
+    }
+
+    /// The rollback could not be done on `host`: journaled, and the run ends once every host has reported.
+    private mutating func rollbackFailed(on host: String, _ why: String) -> [RunAction] {
+        guard case .rollingBack(let reason, var pending, var failures) = state, pending.contains(host) else { return [] }
+        pending.remove(host)
+        failures[host] = why
+        state = .rollingBack(reason: reason, pending: pending, failures: failures)
+        return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: why))] + afterRollbackReport()
     }
 
     private mutating func afterRollbackReport() -> [RunAction] {
