@@ -32,12 +32,15 @@ extension InplaceContext {
     /// The setting is reset in postgresql.auto.conf at once but not reloaded: it holds until the server stops
     /// or `lift` reloads, and a restart after a rollback comes up writable.
     func fenceWrites(_ connection: PostgresConnection) throws {
+        // Autovacuum is held off too (its ANALYZE takes transaction ids, which the fence audit counts).
         _ = try connection.simpleQuery("alter system set default_transaction_read_only = on")
+        _ = try connection.simpleQuery("alter system set autovacuum = off")
         _ = try connection.simpleQuery("select pg_reload_conf()")
         _ = try connection.simpleQuery("alter system reset default_transaction_read_only")
+        _ = try connection.simpleQuery("alter system reset autovacuum")
         _ = try connection.simpleQuery("""
             select pg_terminate_backend(pid) from pg_stat_activity
-            where backend_type = 'client backend' and pid <> pg_backend_pid()
+            where backend_type in ('client backend', 'autovacuum worker') and pid <> pg_backend_pid()
             """)
         // Sessions that were mid-transaction are gone; the reload reaches the rest within a moment.
         Thread.sleep(forTimeInterval: 0.1)

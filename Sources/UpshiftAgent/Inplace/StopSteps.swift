@@ -5,11 +5,13 @@ extension InplaceContext {
     /// `stop-primary`: fence writes, take the verify checksums, stop cleanly; reports the shutdown checkpoint.
     func stopPrimary() throws {
         let old = try connectOld()
+        defer { old.close() }
         try fenceWrites(old)
-        old.close()
         let checksums = try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true)
-        output("checksums", try checksums.encoded())
+        let audit = try FenceAudit.begin(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
+        try audit.check(control)
+        output("checksums", try checksums.encoded())
         output("checkpoint", control.latestCheckpointLocation)
         log("stopped at checkpoint \(control.latestCheckpointLocation)")
     }
