@@ -72,7 +72,8 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ]),
         .testTarget(name: "UpshiftPostgresTests", dependencies: ["UpshiftPostgres", "UpshiftTestSupport"]),
-        .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua"]),
+        // CLua: the pattern tests compare the sandbox with Lua's own string library in a plain state.
+        .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua", "CLua"]),
         .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
         .testTarget(name: "UpshiftProbeTests", dependencies: ["UpshiftProbe", "UpshiftTestSupport"]),

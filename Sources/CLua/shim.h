@@ -41,9 +41,12 @@ typedef struct upshift_control {
     int check_interval;
     long long deadline_ns;
     int stop;
+    int memory_refused; /* the cap refused an allocation during this run */
     upshift_dispatch_fn dispatch;
     int error_line;
     char error_source[LUA_IDSIZE];
+    int stop_line; /* where the run first stopped, -1 until then */
+    char stop_source[LUA_IDSIZE];
 } upshift_control;
 
 static inline upshift_control *upshift_control_of(lua_State *L) {
@@ -53,6 +56,7 @@ static inline upshift_control *upshift_control_of(lua_State *L) {
 }
 
 static inline const char *upshift_error_source(const upshift_control *c) { return c->error_source; }
+static inline const char *upshift_stop_source(const upshift_control *c) { return c->stop_source; }
 
 static inline long long upshift_now_ns(void) {
     struct timespec ts;
@@ -68,7 +72,11 @@ static inline void *upshift_alloc(void *ud, void *ptr, size_t osize, size_t nsiz
         c->memory_used -= osize;
         return NULL;
     }
-    if (nsize > osize && c->enforce_memory_limit && c->memory_used - osize + nsize > c->memory_limit) return NULL;
+    size_t others = c->memory_used - osize; /* what the rest of the state holds */
+    if (nsize > osize && c->enforce_memory_limit && (others > c->memory_limit || nsize > c->memory_limit - others)) {
+        c->memory_refused = 1;
+        return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (p == NULL) return NULL;
     c->memory_used = c->memory_used - osize + nsize;
@@ -94,6 +102,22 @@ static inline int upshift_lua_frame(lua_State *L, int level, char *source, size_
     return -1;
 }
 
+static inline void upshift_count_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the error of a stopped run, located at the Lua function `level` up; from then on every instruction
+   of this thread raises it again, so a hook's own pcall cannot resume. */
+static inline int upshift_raise_stop(lua_State *L, int level) {
+    upshift_control *c = upshift_control_of(L);
+    if (lua_gethookcount(L) != 1) lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, 1);
+    if (c->stop_line < 0) c->stop_line = upshift_lua_frame(L, level, c->stop_source, sizeof c->stop_source);
+    luaL_where(L, level);
+    lua_pushstring(L, c->stop == UPSHIFT_STOP_BUDGET     ? "instruction budget exhausted"
+                      : c->stop == UPSHIFT_STOP_DEADLINE ? "wall-clock limit reached"
+                                                         : "hook terminated");
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
 /* The count hook has to be C: it raises a Lua error, i.e. longjmps, which must never cross Swift frames. */
 static inline void upshift_count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
@@ -111,13 +135,7 @@ static inline void upshift_count_hook(lua_State *L, lua_Debug *ar) {
             return;
         }
     }
-    if (lua_gethookcount(L) != 1) lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, 1);
-    luaL_where(L, 0); /* inside a hook, level 0 is the Lua function that was interrupted */
-    lua_pushstring(L, c->stop == UPSHIFT_STOP_BUDGET     ? "instruction budget exhausted"
-                      : c->stop == UPSHIFT_STOP_DEADLINE ? "wall-clock limit reached"
-                                                         : "hook terminated");
-    lua_concat(L, 2);
-    lua_error(L);
+    upshift_raise_stop(L, 0); /* inside a hook, level 0 is the Lua function that was interrupted */
 }
 
 /* Starts a run on the main thread: fresh budget and deadline, hook every `interval` instructions. */
@@ -127,6 +145,8 @@ static inline void upshift_start_run(lua_State *L, long long budget, long long d
     c->deadline_ns = deadline_ns;
     c->check_interval = interval;
     c->stop = UPSHIFT_STOP_NONE;
+    c->stop_line = -1;
+    c->memory_refused = 0;
     lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, interval);
 }
 
@@ -136,15 +156,34 @@ static inline void upshift_terminate(lua_State *L) {
     lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, 1);
 }
 
+/* How many table entries reading the value at `index` into Swift would copy (a table held twice counts
+   twice), up to a little past `limit`; tables nested deeper than `depth` are left to the reader to refuse.
+   Raw access only: no metamethod runs, nothing raises. Cheap, so a value too large fails before Swift
+   builds any of it. */
+static inline long long upshift_count_entries(lua_State *L, int index, int depth, long long limit) {
+    if (lua_type(L, index) != LUA_TTABLE || depth <= 0 || !lua_checkstack(L, 3)) return 0;
+    index = lua_absindex(L, index);
+    long long count = 0;
+    lua_pushnil(L);
+    while (count <= limit && lua_next(L, index) != 0) {
+        count += 1 + upshift_count_entries(L, -2, depth - 1, limit - count);
+        count += upshift_count_entries(L, -1, depth - 1, limit - count);
+        lua_pop(L, 1);
+    }
+    if (count > limit) lua_pop(L, 1); /* the key lua_next left */
+    return count;
+}
+
 /* Message handler for the sandbox's pcalls: remembers where the error was raised (a non-string error value
-   carries no position) and turns values with __tostring into their string. */
+   carries no position) and turns a value into the string its __tostring returns. Anything else (also a
+   __tostring that returns no string) stays as it is, for Swift to describe. */
 static inline int upshift_message_handler(lua_State *L) {
     upshift_control *c = upshift_control_of(L);
     c->error_line = upshift_lua_frame(L, 1, c->error_source, sizeof c->error_source);
-    if (lua_type(L, 1) != LUA_TSTRING && luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
-        lua_pop(L, 1);
-        luaL_tolstring(L, 1, NULL);
-    }
+    lua_settop(L, 1);
+    int type = lua_type(L, 1);
+    if (type == LUA_TSTRING || type == LUA_TNUMBER || !luaL_callmeta(L, 1, "__tostring")) return 1;
+    if (lua_type(L, 2) != LUA_TSTRING) lua_settop(L, 1);
     return 1;
 }
 
@@ -188,5 +227,11 @@ static inline void upshift_push_swift_function(lua_State *L, void *box) {
     lua_pushlightuserdata(L, box);
     lua_pushcclosure(L, upshift_trampoline, 1);
 }
+
+#include "meter.h"
+#include "pattern.h"
+#include "string_lib.h"
+#include "table_lib.h"
+#include "guards.h"
 
 #endif

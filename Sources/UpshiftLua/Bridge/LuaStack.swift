@@ -5,59 +5,18 @@ struct LuaConversionError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Reads and pushes `LuaValue`s on a Lua stack with raw access only, so no metamethod (Lua code) runs and
-/// nothing can raise a Lua error while Swift frames are on the C stack.
+/// Pushes `LuaValue`s on a Lua stack with raw access only, so no metamethod (Lua code) runs and nothing can
+/// raise a Lua error while Swift frames are on the C stack; `LuaReader` reads them back.
 struct LuaStack {
     let state: OpaquePointer
 
     /// Deeper nesting than this is refused: it is almost surely a cycle and would exhaust the C stack.
-    static let maxDepth = 100
+    static let maxDepth = 64
 
+    /// The value at `index`, read under a fresh allowance (see `LuaReader`).
     func value(at index: Int32) throws(LuaConversionError) -> LuaValue {
-        var path: [UnsafeRawPointer] = []
-        return try value(at: lua_absindex(state, index), path: &path)
-    }
-
-    private func value(at index: Int32, path: inout [UnsafeRawPointer]) throws(LuaConversionError) -> LuaValue {
-        switch lua_type(state, index) {
-        case LUA_TNIL, LUA_TNONE:
-            return .nil
-        case LUA_TBOOLEAN:
-            return .boolean(lua_toboolean(state, index) != 0)
-        case LUA_TNUMBER:
-            if lua_isinteger(state, index) != 0 { return .integer(lua_tointegerx(state, index, nil)) }
-            return .number(lua_tonumberx(state, index, nil))
-        case LUA_TSTRING:
-            var length = 0
-            let bytes = upshift_tostring(state, index, &length)
-            return .string(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
-        case LUA_TTABLE:
-            return .table(try table(at: index, path: &path))
-        default:
-            let name = String(cString: lua_typename(state, lua_type(state, index)))
-            throw LuaConversionError(description: "a \(name) cannot be passed between Lua and Swift")
-        }
-    }
-
-    private func table(at index: Int32, path: inout [UnsafeRawPointer]) throws(LuaConversionError) -> LuaTable {
-        guard let identity = lua_topointer(state, index) else { return LuaTable() }
-        if path.contains(identity) { throw LuaConversionError(description: "a table contains itself (cycle)") }
-        guard path.count < Self.maxDepth else {
-            throw LuaConversionError(description: "tables nested deeper than \(Self.maxDepth) levels")
-        }
-        guard lua_checkstack(state, 3) != 0 else { throw LuaConversionError(description: "Lua stack overflow") }
-        path.append(identity)
-        defer { path.removeLast() }
-        let top = lua_gettop(state)
-        defer { lua_settop(state, top) }
-        var table = LuaTable()
-        lua_pushnil(state)
-        while lua_next(state, index) != 0 {
-            let key = try value(at: top + 1, path: &path)
-            table[key] = try value(at: top + 2, path: &path)
-            upshift_pop(state, 1)
-        }
-        return table
+        var reader = LuaReader(state: state)
+        return try reader.read(at: index)
     }
 
     /// Pushes `value`; on a throw the stack is left as it was.

@@ -41,11 +41,13 @@ final class SwiftFunction {
         }
     }
 
+    /// All arguments share one allowance: `upshift.log(table.unpack(copies))` is one crossing.
     private func readArguments(_ stack: LuaStack) throws -> [LuaValue] {
         let count = lua_gettop(stack.state)
         guard count > 0 else { return [] }
+        var reader = LuaReader(state: stack.state)
         return try (1...count).map { i in
-            do { return try stack.value(at: i) } catch {
+            do { return try reader.read(at: i) } catch {
                 throw LuaError(message: "\(name): argument \(i): \(error)", kind: .runtime)
             }
         }

@@ -1,6 +1,7 @@
 /// Limits for one hook run.
 public struct LuaLimits: Sendable {
-    /// Lua VM instructions a run may execute (checked every 1000 instructions).
+    /// Lua VM instructions a run may execute (checked every 1000 instructions). The library functions that
+    /// loop in C (pattern matching, `table.insert`/`remove`/`move`) count 8 of their steps as one instruction.
     public var instructionBudget: Int
     /// Wall-clock time a run may take, from the start of `runHook`.
     public var wallClock: Duration

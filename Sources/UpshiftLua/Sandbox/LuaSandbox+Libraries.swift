@@ -34,6 +34,9 @@ extension LuaSandbox {
         lua_pushnil(state)
         lua_setfield(state, -2, "dump")
         upshift_pop(state, 1)
+        // pattern matching and table shifting that stop at the run's limits, xpcall and coroutines that
+        // keep hooks on (see guards.h)
+        upshift_install_guards(state)
         openClockFunctions()
     }
 

@@ -31,8 +31,9 @@ extension LuaSandbox {
         let top = lua_gettop(state)
         guard top > handler else { return [] }
         var results: [LuaValue] = []
+        var reader = LuaReader(state: state)
         for index in (handler + 1)...top {
-            do { results.append(try stack.value(at: index)) } catch {
+            do { results.append(try reader.read(at: index)) } catch {
                 throw LuaError(chunk: chunkName, message: "hook result \(index - handler): \(error)", kind: .runtime)
             }
         }
@@ -68,16 +69,23 @@ extension LuaSandbox {
         control.pointee.enforce_memory_limit = 1
         let status = upshift_pcall(state, arguments, results, handler)
         control.pointee.enforce_memory_limit = 0
-        guard status != LUA_OK else { return }
+        if status == LUA_OK {
+            // a stopped run whose last act was a C call (`return pcall(f)`) returns normally, yet it failed
+            if let stopped = stopError(chunkName: chunkName, at: (chunkName, nil), message: "hook terminated") { throw stopped }
+            return
+        }
         defer { upshift_pop(state, 1) }
         throw runError(status: status, chunkName: chunkName)
     }
 }
 
 extension LuaStack {
-    /// The string at `index`, or "" when it is not one.
-    func stringOrEmpty(at index: Int32) -> String {
-        guard lua_type(state, index) == LUA_TSTRING, case .string(let s)? = try? value(at: index) else { return "" }
-        return s
+    /// The string at `index` (at most `limit` bytes of it, then "…"), or "" when it is not one.
+    func stringOrEmpty(at index: Int32, limit: Int = 4096) -> String {
+        guard lua_type(state, index) == LUA_TSTRING else { return "" }
+        var length = 0
+        let bytes = upshift_tostring(state, index, &length)
+        let text = String(decoding: UnsafeRawBufferPointer(start: bytes, count: min(length, limit)), as: UTF8.self)
+        return length > limit ? text + "…" : text
     }
 }
