@@ -27,22 +27,27 @@ extension EndToEnd {
         Int(try fleet.query(host, "show server_version_num")[0][0] ?? "0")! / 10000
     }
 
-    /// Starts `upshift ARGS` in the background, its output collected for the end.
-    func startCoordinator(_ arguments: [String]) throws -> (Process, Pipe) {
+    /// Starts `upshift ARGS` in the background, its output going to a file (a pipe nobody reads would fill
+    /// up and block it).
+    func startCoordinator(_ arguments: [String]) throws -> (Process, String) {
+        let path = NSTemporaryDirectory() + "upshift-coordinator-\(UUID().uuidString).out"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Executables.upshift)
         process.arguments = arguments
-        let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        return (process, output)
+        try output.close()
+        return (process, path)
     }
 
-    func finish(_ process: Process, _ output: Pipe) -> String {
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    /// Waits for the coordinator to end and returns what it printed.
+    func finish(_ process: Process, _ output: String) -> String {
         process.waitUntilExit()
-        return printed
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
     }
 
     func writeHook(_ fleet: StreamingFleet, _ name: String, _ source: String) throws {
@@ -93,6 +98,7 @@ extension EndToEnd {
         fleet.relayedAgentPorts["db1"] = relay.port
         let runDir = fleet.scratch.path + "/runs/cut"
         let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("stop-primary to start", seconds: 120) { hasRecord(runDir, kind: "step.started", step: "stop-primary") }
         relay.cut()
         try waitFor("stop-primary to finish on the agent while the link is down", seconds: 60) {
@@ -127,6 +133,7 @@ extension EndToEnd {
         let clock = ContinuousClock()
         let started = clock.now
         let (coordinator, output) = try startCoordinator(["run", plan, "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("the hook to start", seconds: 120) { hasRecord(runDir, kind: "step.started", step: "before:stop-primary/hang") }
         relay.cut()
         try waitFor("the coordinator to give the step up and roll back", seconds: 60) { hasRecord(runDir, kind: "run.rollback") }
@@ -191,6 +198,28 @@ extension EndToEnd {
         }
     }
 
+    /// The primary's agent is SIGKILLed while `verify` runs (past the point of no return) and started again
+    /// on the same state directory: it stops what its predecessor left running, and since verify only
+    /// compares and lifts the fence, it runs again when the coordinator re-attaches; the run ends done.
+    @Test func anAgentKilledDuringVerifyIsRestartedAndTheStepRunsAgain() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-agent")
+        defer { fleet.tearDown() }
+        try fleet.loadData(scale: 6)
+        let runDir = fleet.scratch.path + "/runs/agent"
+        let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        try waitFor("verify to start", seconds: 180) { hasRecord(runDir, kind: "step.started", step: "verify") }
+        fleet.hosts[0].agent.kill()
+        Thread.sleep(forTimeInterval: 1)
+        fleet.hosts[0].agent = try fleet.hosts[0].agent.restarted()
+        let printed = finish(coordinator, output)
+        #expect(coordinator.terminationStatus == 0, "\(printed)")
+        let verify = try agentJournal(fleet.primary).filter { $0["step"] as? String == "verify" }.map { $0["state"] as? String ?? "" }
+        #expect(verify == ["started", "failed", "started", "finished"], "interrupted, then run again: \(verify)")
+        #expect(try fleet.query(fleet.primary, "show default_transaction_read_only") == [["off"]])
+        #expect(try serverMajor(fleet, fleet.primary) == 17)
+    }
+
     /// The coordinator is SIGKILLed the moment it asks for `stop-primary` or `pg-upgrade`; `upshift resume`
     /// re-attaches to the step (or gets its outputs from the agent's journal) and ends the run done, each step
     /// having run once.
@@ -203,6 +232,7 @@ extension EndToEnd {
         let expected = try fleet.query(fleet.primary, checksum)
         let runDir = fleet.scratch.path + "/runs/kill"
         let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("\(step) to be asked for", seconds: 120) { hasRecord(runDir, kind: "step.requested", step: step) }
         kill(coordinator.processIdentifier, SIGKILL)
         _ = finish(coordinator, output)

@@ -28,22 +28,41 @@ extension InplaceContext {
         }
     }
 
-    /// Makes new sessions read-only and ends the other client sessions, so nothing writes while we look.
-    /// The setting is reset in postgresql.auto.conf at once but not reloaded: it holds until the server stops
-    /// or `lift` reloads, and a restart after a rollback comes up writable.
+    /// Makes new sessions read-only, holds autovacuum off (its ANALYZE takes transaction ids, which the fence
+    /// audit counts) and ends the other client sessions, so nothing writes while we look.
+    ///
+    /// The settings go into postgresql.auto.conf and are reloaded; every process re-reads the files when it
+    /// handles the reload, so they are reset in the file only once new sessions start with them (the
+    /// postmaster has applied them). They then hold until the server stops or `liftFence` reloads, and a
+    /// restart after a rollback comes up writable.
     func fenceWrites(_ connection: PostgresConnection) throws {
-        // Autovacuum is held off too (its ANALYZE takes transaction ids, which the fence audit counts).
         _ = try connection.simpleQuery("alter system set default_transaction_read_only = on")
         _ = try connection.simpleQuery("alter system set autovacuum = off")
         _ = try connection.simpleQuery("select pg_reload_conf()")
-        _ = try connection.simpleQuery("alter system reset default_transaction_read_only")
-        _ = try connection.simpleQuery("alter system reset autovacuum")
+        defer {
+            _ = try? connection.simpleQuery("alter system reset default_transaction_read_only")
+            _ = try? connection.simpleQuery("alter system reset autovacuum")
+        }
+        try wait(upTo: 60, for: "the write fence to reach new sessions") {
+            let probe = try connectOld()
+            defer { probe.close() }
+            return try probe.query("select current_setting('default_transaction_read_only') || current_setting('autovacuum')").rows.first?.first == "onoff"
+        }
+        // The autovacuum launcher handles the reload on its own; give it a moment before the file is reset.
+        Thread.sleep(forTimeInterval: 0.3)
         _ = try connection.simpleQuery("""
             select pg_terminate_backend(pid) from pg_stat_activity
             where backend_type in ('client backend', 'autovacuum worker') and pid <> pg_backend_pid()
             """)
-        // Sessions that were mid-transaction are gone; the reload reaches the rest within a moment.
-        Thread.sleep(forTimeInterval: 0.1)
+        // A worker the launcher started just before it stopped is ended too.
+        var quiet = 0
+        try wait(upTo: 30, for: "autovacuum workers to stop") {
+            let workers = try connection.query("""
+                select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'autovacuum worker'
+                """).rows.first?.first ?? "0"
+            quiet = workers == "0" ? quiet + 1 : 0
+            return quiet >= 3
+        }
     }
 
     /// Lifts a fence set by `fenceWrites` or by a read-only auto.conf line: writes are accepted again.

@@ -25,6 +25,8 @@ final class AgentJournal: @unchecked Sendable {
         var durationMS: Int?
         /// The facts the step reported, in order, on its `finished` or `failed` line.
         var outputs: [StepOutput]?
+        /// On a `failed` line: the step was cut short by an agent that stopped, not failed by itself.
+        var interrupted: Bool?
     }
 
     /// One fact a step reported (`output` event).
@@ -40,6 +42,7 @@ final class AgentJournal: @unchecked Sendable {
         var message: String?
         var durationMS: Int
         var outputs: [StepOutput]
+        var interrupted: Bool
     }
 
     var path: String { file.path }
@@ -53,19 +56,21 @@ final class AgentJournal: @unchecked Sendable {
     }
 
     /// Appends an entry and waits until it is on disk.
-    func record(_ request: StepRequest, state: State, message: String? = nil, durationMS: Int? = nil, outputs: [StepOutput]? = nil) throws {
+    func record(_ request: StepRequest, state: State, message: String? = nil, durationMS: Int? = nil, outputs: [StepOutput]? = nil,
+                interrupted: Bool? = nil) throws {
         try lock.withLock {
-            try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID,
-                                  host: request.host, state: state, message: message, durationMS: durationMS, outputs: outputs))
+            try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID, host: request.host,
+                                  state: state, message: message, durationMS: durationMS, outputs: outputs, interrupted: interrupted))
         }
     }
 
     /// What the journal holds of the request's run, step and host.
     func history(of request: StepRequest) -> StepHistory {
-        var history = StepHistory(state: nil, message: nil, durationMS: 0, outputs: [])
+        var history = StepHistory(state: nil, message: nil, durationMS: 0, outputs: [], interrupted: false)
         for entry in entries() where entry.run == request.runID && entry.step == request.stepID && entry.host == request.host
             && entry.state != .pointOfNoReturn {
-            history = StepHistory(state: entry.state, message: entry.message, durationMS: entry.durationMS ?? 0, outputs: entry.outputs ?? [])
+            history = StepHistory(state: entry.state, message: entry.message, durationMS: entry.durationMS ?? 0, outputs: entry.outputs ?? [],
+                                  interrupted: entry.interrupted ?? false)
         }
         return history
     }

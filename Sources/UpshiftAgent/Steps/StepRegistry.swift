@@ -57,7 +57,8 @@ final class StepRegistry: @unchecked Sendable {
         for entry in journal.unfinishedSteps() {
             let request = StepRequest(runID: entry.run, stepID: entry.step, host: entry.host, planSHA256: entry.plan)
             try journal.record(request, state: .failed,
-                               message: "the agent stopped while step \(entry.step) ran on \(entry.host); its programs were stopped when it started again")
+                               message: "the agent stopped while step \(entry.step) ran on \(entry.host); its programs were stopped when it started again",
+                               interrupted: true)
         }
     }
 
@@ -73,7 +74,9 @@ final class StepRegistry: @unchecked Sendable {
 
     /// Runs, re-attaches to, or answers for the step `request` names, its events going to `send` (the
     /// connection `session`). `work` is the step's body, run on a thread the registry owns. `deadline` bounds it.
-    func submit(_ request: StepRequest, session: UInt64, send: @escaping Subscriber, deadline: Duration, work: @escaping Work) {
+    /// A `rerunnable` step that an agent restart cut short runs again instead of answering that it failed.
+    func submit(_ request: StepRequest, session: UInt64, send: @escaping Subscriber, deadline: Duration, rerunnable: Bool = false,
+                work: @escaping Work) {
         let sink = StepEventSink(runID: request.runID, stepID: request.stepID, host: request.host, send: send)
         lock.lock()
         if shuttingDown {
@@ -108,8 +111,9 @@ final class StepRegistry: @unchecked Sendable {
             sink(.finished(durationMS: history.durationMS))
             return
         case .failed?, .started?, .pointOfNoReturn?:
-            // A failed rollback may be asked for again (the host may have come back); nothing else runs twice.
-            guard request.stepID == "rollback" else {
+            // A failed rollback may be asked for again (the host may have come back), and a step that is safe
+            // to run again after an agent restart cut it short; nothing else runs twice.
+            guard request.stepID == "rollback" || (rerunnable && history.interrupted) else {
                 lock.unlock()
                 history.outputs.forEach { sink(.output(key: $0.key, value: $0.value)) }
                 sink(.failed(error: history.message ?? "step \(request.stepID) did not finish", durationMS: history.durationMS))

@@ -10,10 +10,14 @@ public struct Step: Sendable, Equatable {
     public var isPointOfNoReturn: Bool
     /// The downtime boundary this step starts, if any.
     public var downtime: DowntimeMark
+    /// Safe to run again from the start when an agent restart cut it short (it only reads, or it checks what
+    /// is already done before doing it); other interrupted steps fail and the run rolls back or stops.
+    public var isRerunnable: Bool
 
     /// Creates a step.
     public init(id: String, hosts: [String], action: StepAction, isPointOfNoReturn: Bool = false,
-                downtime: DowntimeMark = .none) {
+                downtime: DowntimeMark = .none, isRerunnable: Bool = false) {
+        self.isRerunnable = isRerunnable
         self.id = id
         self.hosts = hosts
         self.action = action

@@ -35,7 +35,11 @@ extension StepPlanner {
             steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
         }
         if plan.options.statistics != "none" { steps.append(builtin("statistics", primary)) }
-        return steps
+        return steps.map { step in
+            var step = step
+            step.isRerunnable = rerunnableInplaceSteps.contains(step.id)
+            return step
+        }
     }
 
     /// Blue/green over logical replication. Target-side work runs on the target primary's agent, which reaches
@@ -59,6 +63,11 @@ extension StepPlanner {
         steps.append(builtin("verify", primaries))
         return steps
     }
+
+    /// In-place steps an agent restart may simply run again: preflight only reads; start-primary and
+    /// start-standbys start what is not running and check it; verify compares and lifts the fence again;
+    /// statistics analyzes again.
+    static let rerunnableInplaceSteps: Set<String> = ["preflight", "start-primary", "start-standbys", "verify", "statistics"]
 
     private static func builtin(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false,
                                 downtime: DowntimeMark = .none) -> Step {
