@@ -8,7 +8,7 @@
 # A run is "done" when it ended done with the new version everywhere and the primary's data identical,
 # "rolled back" when it ended rolled_back with the old version and the data identical, and "half" otherwise.
 #
-#   bench/faults.sh [coordinator|agent]...      (default: both)
+#   bench/faults.sh [coordinator|agent]...      (default: both; STEPS="verify statistics" for some steps only)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 FLEET="${FLEET:-/tmp/upshift-faults}"
@@ -20,6 +20,8 @@ kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(coordinator agent)
 steps=(preflight init-new before:stop-primary/row_counts stop-primary stop-standbys pg-upgrade sync-standbys start-primary
        start-standbys verify after:verify/notify verify-standbys statistics)
+# STEPS="a b" limits the matrix to those steps.
+[ -z "${STEPS:-}" ] || read -r -a steps <<<"$STEPS"
 sock="$FLEET/sock"
 psql_at() { runuser -u postgres -- "$PG/$1/bin/psql" -X -At -h "$sock" -p 54315 -U postgres -d postgres -c "$2" 2>/dev/null; }
 checksum="select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"

@@ -98,6 +98,13 @@ extension InplaceContext {
         let expected = try TableChecksums.decode(try fact(try primary.name, "checksums"))
         let standby = try connectNew()
         defer { standby.close() }
+        // Run again after an agent restart: the comparison had already passed, only replay was left to resume.
+        let verified = try workDirectory() + "/verify-standbys.passed"
+        if FileManager.default.fileExists(atPath: verified) {
+            _ = try standby.query("select pg_wal_replay_resume()")
+            log("already compared before the agent restarted; replay resumed")
+            return
+        }
         if try standby.query("select pg_get_wal_replay_pause_state()").rows.first?.first != "paused" {
             // Not held (a standby started by an older agent): catch up and hold now, which is exact only
             // while the primary is still fenced.
@@ -113,6 +120,7 @@ extension InplaceContext {
         var reference = expected
         reference.tables = reference.tables.filter { !unlogged.contains($0.key) }
         try compare(found, with: reference)
+        _ = FileManager.default.createFile(atPath: verified, contents: nil, attributes: [.posixPermissions: 0o600])
         _ = try standby.query("select pg_wal_replay_resume()")
         log("replay resumed")
     }

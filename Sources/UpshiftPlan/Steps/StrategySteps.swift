@@ -66,8 +66,9 @@ extension StepPlanner {
 
     /// In-place steps an agent restart may simply run again: preflight only reads; start-primary and
     /// start-standbys start what is not running and check it; verify compares and lifts the fence again;
-    /// statistics analyzes again.
-    static let rerunnableInplaceSteps: Set<String> = ["preflight", "start-primary", "start-standbys", "verify", "statistics"]
+    /// verify-standbys compares while replay is still held (or only resumes it once it passed); statistics
+    /// analyzes again.
+    static let rerunnableInplaceSteps: Set<String> = ["preflight", "start-primary", "start-standbys", "verify", "verify-standbys", "statistics"]
 
     private static func builtin(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false,
                                 downtime: DowntimeMark = .none) -> Step {
