@@ -17,7 +17,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 FLEET="${FLEET:-/tmp/upshift-fleet}"
 PG_ROOT="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
 OLD="$PG_ROOT/15/bin"
-PAGILA="${PAGILA:-$here/../shared/testdata/pagila}"
+PAGILA="${PAGILA:-$here/examples/pagila}"
 BUILD="${BUILD:-$here/.build/debug}"
 PRIMARY_PORT=54315 STANDBY_PORT=54316 STANDBY2_PORT=54317 BOUNCER_PORT=54320 AGENT1=7711 AGENT2=7712 AGENT3=7713
 

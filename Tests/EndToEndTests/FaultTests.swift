@@ -86,21 +86,23 @@ extension EndToEnd {
         #expect(report.stdout.contains("db3"), "\(report.stdout)")
     }
 
-    /// The link to the primary's agent drops as `stop-primary` runs: the step finishes on the agent, the
-    /// coordinator reconnects, re-attaches and gets the step's outputs (the checksums verify needs) from
-    /// the agent's journal, and the run ends done.
-    @Test func aLinkCutWhileStopPrimaryRunsIsReattachedAndTheRunEndsDone() throws {
-        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-cut")
+    /// The link to the primary's agent drops as `stop-primary` runs (reset, or gone silent, which only the
+    /// heartbeat notices): the step finishes on the agent, the coordinator reconnects, re-attaches and gets
+    /// the step's outputs (the checksums verify needs) from the agent's journal, and the run ends done.
+    @Test(arguments: [false, true])
+    func aLinkCutWhileStopPrimaryRunsIsReattachedAndTheRunEndsDone(silently: Bool) throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-cut\(silently ? "s" : "r")")
         defer { fleet.tearDown() }
         try fleet.loadData(scale: 3)
         let relay = try LinkRelay(to: fleet.primary.agent.port)
         defer { relay.stop() }
         fleet.relayedAgentPorts["db1"] = relay.port
         let runDir = fleet.scratch.path + "/runs/cut"
-        let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        let plan = try fleet.writePlan(options: "  heartbeat_timeout_s: 3")
+        let (coordinator, output) = try startCoordinator(["run", plan, "--yes", "--run-dir", runDir])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("stop-primary to start", seconds: 120) { hasRecord(runDir, kind: "step.started", step: "stop-primary") }
-        relay.cut()
+        relay.cut(silently: silently)
         try waitFor("stop-primary to finish on the agent while the link is down", seconds: 60) {
             try agentJournal(fleet.primary).contains { $0["step"] as? String == "stop-primary" && $0["state"] as? String == "finished" }
         }

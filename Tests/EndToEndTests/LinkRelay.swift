@@ -12,6 +12,8 @@ final class LinkRelay: @unchecked Sendable {
     private var down = false
     private var stopped = false
     private var sockets: Set<Int32> = []
+    /// Connections that stay open but carry nothing any more (a silent network).
+    private var blackholed: Set<Int32> = []
 
     /// Listens on a free loopback port and relays to `127.0.0.1:targetPort`.
     init(to targetPort: Int) throws {
@@ -29,13 +31,15 @@ final class LinkRelay: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    /// Resets every relayed connection and refuses new ones until `restore`.
-    func cut() {
+    /// Resets every relayed connection (or, `silently`, keeps them open and drops what they carry, so only
+    /// a heartbeat can tell) and refuses new ones until `restore`.
+    func cut(silently: Bool = false) {
         let open = lock.withLock { () -> Set<Int32> in
             down = true
+            if silently { blackholed.formUnion(sockets) }
             return sockets
         }
-        for fd in open { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+        if !silently { for fd in open { Glibc.shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 
     /// Lets connections through again.
@@ -82,6 +86,7 @@ final class LinkRelay: @unchecked Sendable {
                 let from = fds[index].fd, to = index == 0 ? b : a
                 let count = read(from, &buffer, buffer.count)
                 if count <= 0 { break loop }
+                if lock.withLock({ blackholed.contains(from) }) { continue }
                 var sent = 0
                 while sent < count {
                     let written = buffer[sent..<count].withUnsafeBytes { write(to, $0.baseAddress, $0.count) }
@@ -90,7 +95,10 @@ final class LinkRelay: @unchecked Sendable {
                 }
             }
         }
-        lock.withLock { sockets.subtract([a, b]) }
+        lock.withLock {
+            sockets.subtract([a, b])
+            blackholed.subtract([a, b])
+        }
         close(a)
         close(b)
     }

@@ -11,7 +11,7 @@ final class HookHost {
     private let runID: String
     private let emit: (StepEventSink.Kind) -> Void
     private let limits: LuaLimits
-    /// The hook's own control: cancelled with the step, and at the hook's wall-clock limit, which stops a
+    /// The hook's own control: cancelled with the step, and (it cancels itself) at the hook's wall-clock limit, which stops a
     /// program `exec` runs (its process group killed) and a query `sql` runs (cancelled on the server).
     private let control: ProgramControl
     private var connections: [String: PostgresConnection] = [:]
@@ -34,12 +34,6 @@ final class HookHost {
     /// Runs the hook `source` (named `chunkName` in errors) with `with` as `ctx.with`.
     func run(source: String, chunkName: String, with: JSONValue) throws {
         let control = self.control
-        let wallClock = limits.wallClock
-        let finished = LockedFlag()
-        defer { finished.set() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(limits.wallClock / .nanoseconds(1)))) {
-            if !finished.isSet { control.cancel("the hook's wall-clock limit of \(wallClock) passed") }
-        }
         let sandbox = LuaSandbox(limits: limits)
         sandbox.register("sql") { [unowned self] args in
             try control.checkStopped()
@@ -106,13 +100,4 @@ final class HookHost {
         connections[target] = connection
         return connection
     }
-}
-
-/// A flag set once, read from any thread.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

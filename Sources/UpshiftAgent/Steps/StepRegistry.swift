@@ -23,7 +23,6 @@ final class StepRegistry: @unchecked Sendable {
         var subscriber: (session: UInt64, send: Subscriber)?
         var outputs: [AgentJournal.StepOutput] = []
         var startedAt: Date?
-        var ended = false
         let done = DispatchSemaphore(value: 0)
 
         init(request: StepRequest, control: ProgramControl, subscriber: (UInt64, Subscriber)) {
@@ -133,10 +132,6 @@ final class StepRegistry: @unchecked Sendable {
             logger.warning("rollback cancels the running step", metadata: ["step.id": "\(predecessor.request.stepID)"])
             predecessor.control.cancel("a rollback was requested while it ran")
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(deadline / .milliseconds(1)))) { [weak entry] in
-            guard let entry, !(self.lock.withLock { entry.ended }) else { return }
-            entry.control.cancel("its deadline of \(Int(deadline / .seconds(1))) s passed")
-        }
         let thread = Thread { [self, predecessor] in
             predecessor?.done.wait()
             execute(entry, work: work)
@@ -195,7 +190,6 @@ final class StepRegistry: @unchecked Sendable {
             logger.error("step failed", metadata: ["step.id": "\(request.stepID)", "error": "\(message)"])
         }
         lock.withLock {
-            entry.ended = true
             if running[request.host] === entry { running[request.host] = nil }
         }
         emit(outcome)
