@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "UpshiftPostgresTests", dependencies: ["UpshiftPostgres", "UpshiftTestSupport"]),
         // CLua: the pattern tests compare the sandbox with Lua's own string library in a plain state.
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua", "CLua"]),
-        .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftTestSupport"]),
+        .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftWire", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
         .testTarget(name: "UpshiftProbeTests", dependencies: ["UpshiftProbe", "UpshiftTestSupport"]),
         // Drives the real executables (built because the target depends on them) against real servers.

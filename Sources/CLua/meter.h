@@ -34,11 +34,7 @@ static inline void upshift_meter_settle(upshift_meter *m) {
     m->steps -= charge * UPSHIFT_STEPS_PER_INSTRUCTION;
     if (c->stop == UPSHIFT_STOP_NONE) {
         c->instructions_left -= charge;
-        if (c->instructions_left <= 0) {
-            c->stop = UPSHIFT_STOP_BUDGET;
-        } else if (upshift_now_ns() >= c->deadline_ns) {
-            c->stop = UPSHIFT_STOP_DEADLINE;
-        }
+        c->stop = upshift_stop_due(c);
     }
     if (c->stop != UPSHIFT_STOP_NONE) upshift_raise_stop(m->L, 1);
 }

@@ -28,6 +28,7 @@ static inline int upshift_pcall(lua_State *L, int nargs, int nresults, int msgh)
 #define UPSHIFT_STOP_BUDGET 1
 #define UPSHIFT_STOP_DEADLINE 2
 #define UPSHIFT_STOP_TERMINATED 3
+#define UPSHIFT_STOP_INTERRUPTED 4
 
 /* Swift's side of a registered function: returns the result count, or -1 with a message pushed. */
 typedef int (*upshift_dispatch_fn)(lua_State *L, void *box);
@@ -47,7 +48,26 @@ typedef struct upshift_control {
     char error_source[LUA_IDSIZE];
     int stop_line; /* where the run first stopped, -1 until then */
     char stop_source[LUA_IDSIZE];
+    int *interrupt; /* set to 1 from any thread to stop the run at its next look (the step was cancelled) */
 } upshift_control;
+
+static inline long long upshift_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Asks the run to stop at its next look at the budget; safe from any thread. */
+static inline void upshift_request_interrupt(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELEASE); }
+static inline int upshift_interrupt_requested(int *flag) { return __atomic_load_n(flag, __ATOMIC_ACQUIRE); }
+
+/* The stop a look at the budget and the clock finds, given what is left of the budget. */
+static inline int upshift_stop_due(const upshift_control *c) {
+    if (c->instructions_left <= 0) return UPSHIFT_STOP_BUDGET;
+    if (c->interrupt != NULL && __atomic_load_n(c->interrupt, __ATOMIC_ACQUIRE)) return UPSHIFT_STOP_INTERRUPTED;
+    if (upshift_now_ns() >= c->deadline_ns) return UPSHIFT_STOP_DEADLINE;
+    return UPSHIFT_STOP_NONE;
+}
 
 static inline upshift_control *upshift_control_of(lua_State *L) {
     void *ud = NULL;
@@ -58,11 +78,6 @@ static inline upshift_control *upshift_control_of(lua_State *L) {
 static inline const char *upshift_error_source(const upshift_control *c) { return c->error_source; }
 static inline const char *upshift_stop_source(const upshift_control *c) { return c->stop_source; }
 
-static inline long long upshift_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static inline void *upshift_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     upshift_control *c = (upshift_control *)ud;
@@ -113,6 +128,7 @@ static inline int upshift_raise_stop(lua_State *L, int level) {
     luaL_where(L, level);
     lua_pushstring(L, c->stop == UPSHIFT_STOP_BUDGET     ? "instruction budget exhausted"
                       : c->stop == UPSHIFT_STOP_DEADLINE ? "wall-clock limit reached"
+                      : c->stop == UPSHIFT_STOP_INTERRUPTED ? "hook cancelled"
                                                          : "hook terminated");
     lua_concat(L, 2);
     return lua_error(L);
@@ -124,11 +140,8 @@ static inline void upshift_count_hook(lua_State *L, lua_Debug *ar) {
     upshift_control *c = upshift_control_of(L);
     if (c->stop == UPSHIFT_STOP_NONE) {
         c->instructions_left -= lua_gethookcount(L);
-        if (c->instructions_left <= 0) {
-            c->stop = UPSHIFT_STOP_BUDGET;
-        } else if (upshift_now_ns() >= c->deadline_ns) {
-            c->stop = UPSHIFT_STOP_DEADLINE;
-        } else {
+        c->stop = upshift_stop_due(c);
+        if (c->stop == UPSHIFT_STOP_NONE) {
             /* a coroutine may still carry the every-instruction hook of an earlier, stopped run */
             if (lua_gethookcount(L) != c->check_interval)
                 lua_sethook(L, upshift_count_hook, LUA_MASKCOUNT, c->check_interval);

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The wire protocol's version; a peer speaking another one is refused at hello.
-public let wireProtocolVersion = 2
+public let wireProtocolVersion = 3
 
 /// A PostgreSQL installation an agent found on its host.
 public struct FoundPostgres: Codable, Sendable, Equatable {
@@ -101,16 +101,18 @@ public struct StepRequest: Codable, Sendable, Equatable {
     public var host: String
     /// Plan hash the coordinator believes the agent holds; a mismatch is refused.
     public var planSHA256: String
-    /// Facts earlier steps reported (`output` events, keyed `HOST.KEY`) and values the coordinator made for
-    /// this run (the one-time sync secret): data for the built-in action, never a command.
-    public var inputs: [String: String]
+    /// Facts earlier steps of the run reported, by host: data for the built-in action, never a command.
+    public var facts: [HostFact]
+    /// Values the coordinator made for this run (the one-time sync secret).
+    public var secrets: RunSecrets?
 
-    public init(runID: String, stepID: String, host: String, planSHA256: String, inputs: [String: String] = [:]) {
+    public init(runID: String, stepID: String, host: String, planSHA256: String, facts: [HostFact] = [], secrets: RunSecrets? = nil) {
         self.runID = runID
         self.stepID = stepID
         self.host = host
         self.planSHA256 = planSHA256
-        self.inputs = inputs
+        self.facts = facts
+        self.secrets = secrets
     }
 }
 
@@ -138,13 +140,6 @@ public enum StepState: String, Codable, Sendable, Equatable {
     case failed
 }
 
-/// The well-known facts steps report besides their own (`output` keys).
-public enum StepFact {
-    /// Reported by `start-primary` on the new primary's host once the agent has journaled that the new primary
-    /// may start: from here on the old cluster is not rolled back to automatically.
-    public static let pointOfNoReturn = "point-of-no-return"
-}
-
 /// What happened to a step on an agent.
 public enum StepEventKind: Codable, Sendable, Equatable {
     case started
@@ -154,8 +149,8 @@ public enum StepEventKind: Codable, Sendable, Equatable {
     case failed(error: String, durationMS: Int)
     /// Answer to `queryStep`: where the step stands on the agent.
     case journaled(state: StepState)
-    /// A fact later steps need (a checkpoint location, a port, a table checksum), keyed within the host.
-    case output(key: String, value: String)
+    /// A fact later steps need (a checkpoint location, a port, the table checksums).
+    case output(StepOutput)
     /// A preflight verdict.
     case check(CheckResult)
 }

@@ -11,12 +11,6 @@ extension EndToEnd {
         Int(try connection.query("show server_version_num").rows[0][0] ?? "0")! / 10000
     }
 
-    func journalRecords(_ runDir: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     @Test(arguments: [("15", "17", ["db2", "db3"]), ("15", "18", ["db2"]), ("17", "18", ["db2"])])
     func upgradesWithRsyncStandbys(from: String, to: String, standbys: [String]) throws {
         let fleet = try StreamingFleet(from: from, to: to, standbys: standbys, prefix: "e2e-rs\(from)\(to)")
@@ -55,9 +49,9 @@ extension EndToEnd {
             var info = stat()
             #expect(stat(host.newPgdata + "/" + relation, &info) == 0 && info.st_nlink >= 2)
         }
-        let verified = try journalRecords(runDir).filter { $0["kind"] as? String == "step.output" && ($0["unit"] as? String)?.hasPrefix("verify.") == true }
-        #expect(Set(verified.compactMap { $0["host"] as? String }) == Set(fleet.hosts.map(\.name)))
-        #expect(!verified.isEmpty && verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })
+        let verified = try JournalVerifiedTable.read(runDir: runDir)
+        #expect(Set(verified.map(\.host)) == Set(fleet.hosts.map(\.name)))
+        #expect(!verified.isEmpty && verified.allSatisfy { $0.matches && $0.oldRows == $0.newRows })
         try expectProbeFigures(runDir: runDir, hosts: fleet.hosts.map(\.name))
         #expect(try primary.query("select count(*) from pg_namespace where nspname = 'upshift_probe'").rows == [["0"]],
                 "the probe's schema is dropped after the run")
@@ -169,10 +163,11 @@ extension EndToEnd {
         #expect(try rollbackTarget.query("select count(*) from pgbench_accounts").rows == [["100000"]])
 
         #expect(run.stdout.contains("pg_verifybackup: every file matches the backup manifest's checksums"), "\(run.stdout)")
-        let verified = try journalRecords(runDir).filter { $0["kind"] as? String == "step.output" && ($0["unit"] as? String)?.hasPrefix("verify.") == true }
+        let verified = try JournalVerifiedTable.read(runDir: runDir)
         #expect(verified.count >= 8)
-        #expect(verified.allSatisfy { ($0["message"] as? String)?.hasSuffix(" match") == true })
-        #expect(verified.contains { $0["unit"] as? String == "verify.postgres.public.pgbench_accounts" && $0["message"] as? String == "100000 100000 match" })
+        #expect(verified.allSatisfy { $0.matches })
+        #expect(verified.contains(JournalVerifiedTable(host: "db1", table: "postgres.public.pgbench_accounts", oldRows: 100_000, newRows: 100_000,
+                                                       matches: true)))
         let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
         let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
         let tables = json?["verify"] as? [[String: Any]] ?? []
@@ -300,15 +295,38 @@ extension EndToEnd.InplaceUpgradeTests {
         #expect(try serverMajor(still) == 15)
     }
 
+    /// Also the secrets test: a password set in the plan's conninfo variables (the probe's and a hook's) is
+    /// found in no file of the run (run folder, agents' state and logs, report, the data directories) and in
+    /// no `ps` line while it runs; resuming without it is refused, naming it.
     @Test func aCoordinatorKilledAfterPgUpgradeIsResumedToTheEnd() throws {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-resume")
         defer { fleet.tearDown() }
         try fleet.loadData()
-        let plan = try fleet.writePlan(options: "  standbys: basebackup")
+        let password = "pw-" + UUID().uuidString
+        let conninfo = "host=127.0.0.1 port=\(fleet.primary.port) dbname=postgres user=postgres password=${E2E_PASSWORD}"
+        try FileManager.default.createDirectory(atPath: fleet.scratch.path + "/Hooks", withIntermediateDirectories: true)
+        try """
+            return function(ctx)
+              local rows = upshift.sql(ctx.with.conninfo, "select 41 + 1 as answer")
+              upshift.log("info", "answer through a password conninfo: " .. rows[1].answer)
+            end
+            """.write(toFile: fleet.scratch.path + "/Hooks/through-password.lua", atomically: true, encoding: .utf8)
+        let plan = try fleet.writePlan(options: "  standbys: basebackup", extra: """
+            probe:
+              write: "\(conninfo)"
+            hooks:
+              - at: before:stop-primary
+                run: Hooks/through-password.lua
+                with: { conninfo: "\(conninfo)" }
+            """)
+        let environment = ProcessInfo.processInfo.environment.merging(["E2E_PASSWORD": password]) { $1 }
+        let watcher = ProcessListWatcher(looking: password)
+        defer { watcher.stop() }
         let runDir = fleet.scratch.path + "/runs/resume"
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: Executables.upshift)
         coordinator.arguments = ["run", plan, "--yes", "--run-dir", runDir]
+        coordinator.environment = environment
         coordinator.standardOutput = FileHandle.nullDevice
         try coordinator.run()
         try waitFor("pg-upgrade to finish", seconds: 120) {
@@ -321,7 +339,11 @@ extension EndToEnd.InplaceUpgradeTests {
 
         let status = try Executables.runUpshift(["status", runDir])
         #expect(status.stdout.contains("running"), "\(status.stdout)")
-        let resumed = try Executables.runUpshift(["resume", runDir])
+        var unset = ProcessInfo.processInfo.environment
+        unset["E2E_PASSWORD"] = nil
+        let refused = try Executables.runUpshift(["resume", runDir], environment: unset)
+        #expect(refused.status != 0 && (refused.stdout + refused.stderr).contains("E2E_PASSWORD"), "\(refused.stdout)\n\(refused.stderr)")
+        let resumed = try Executables.runUpshift(["resume", runDir], environment: environment)
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         let primary = try fleet.connect(fleet.hosts[0])
         defer { primary.close() }
@@ -333,6 +355,15 @@ extension EndToEnd.InplaceUpgradeTests {
         #expect(upgradeLines.filter { $0.contains(#""state":"started""#) }.count == 1)
         let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
         #expect(report.stdout.contains(#""result" : "done""#))
+        _ = try Executables.runUpshift(["report", runDir, "--format", "html"])
+
+        watcher.stop()
+        #expect(watcher.samples > 20, "ps was sampled through the run")
+        #expect(watcher.sightings.isEmpty, "the password showed in ps: \(watcher.sightings)")
+        let journal = try String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("answer through a password conninfo: 42"), "the hook connected with the password")
+        let found = try ProgramRunner.run("/bin/grep", ["-r", "-l", "-a", "-F", password, fleet.scratch.path])
+        #expect(found.status == 1 && found.stdout.isEmpty, "files holding the password: \(found.stdout)")
     }
 }
 
@@ -342,4 +373,34 @@ func waitFor(_ what: String, seconds: Double = 30, _ condition: () throws -> Boo
         if Date() > deadline { throw AgentError("timed out waiting for \(what)") }
         Thread.sleep(forTimeInterval: 0.2)
     }
+}
+
+/// Samples `ps` every 50 ms on its own thread and keeps every line that shows `needle`.
+final class ProcessListWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private let needle: String
+    private var running = true
+    private var found: [String] = []
+    private var count = 0
+
+    init(looking needle: String) {
+        self.needle = needle
+        Thread.detachNewThread { [self] in
+            while sample() { Thread.sleep(forTimeInterval: 0.05) }
+        }
+    }
+
+    private func sample() -> Bool {
+        let lines = (try? ProgramRunner.run("/bin/ps", ["-eo", "pid,args", "ww"]).stdout) ?? ""
+        return lock.withLock {
+            count += 1
+            found += lines.split(separator: "\n").filter { $0.contains(needle) }.map(String.init)
+            return running
+        }
+    }
+
+    /// Stops sampling (the thread ends after its current sample).
+    func stop() { lock.withLock { running = false } }
+    var samples: Int { lock.withLock { count } }
+    var sightings: [String] { lock.withLock { found } }
 }

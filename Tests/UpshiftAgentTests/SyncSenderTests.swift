@@ -32,6 +32,24 @@ import UpshiftTestSupport
                         newName: standby.newName, destinationParent: standby.parent, launcher: postgresLauncher)
     }
 
+    /// The daemon serves the plan's upgraded standbys only: any other address is refused, even with the secret.
+    @Test func anAddressNotAmongTheStandbysIsRefusedWithTheRightSecret() throws {
+        let dir = try ScratchDir(prefix: "up-sh")
+        defer { dir.remove() }
+        let (primary, standby) = try makeHosts(dir)
+        let secret = RsyncSender.makeSecret()
+        // 192.0.2.10 (TEST-NET-1) stands for the one standby; this test pulls from 127.0.0.1.
+        let sender = try RsyncSender(layout: primary, tablespaces: [], address: "127.0.0.1", secret: secret,
+                                     scratchDirectory: try dir.subdirectory("rsyncd"), allowedHosts: ["192.0.2.10"],
+                                     launcher: postgresLauncher)
+        defer { sender.stop() }
+        #expect(throws: SyncError.addressRefused(host: "127.0.0.1", port: sender.port)) {
+            try pull(sender, secret: secret, into: standby).run { _ in }
+        }
+        #expect(!FileManager.default.fileExists(atPath: standby.newPgdata), "nothing was sent")
+        #expect(try String(contentsOfFile: "\(standby.oldPgdata)/base/5/100", encoding: .utf8) == "RELATION")
+    }
+
     @Test func wrongSecretIsRefusedAndTheRightOneGetsHardLinkedDataDirectoriesOnly() throws {
         let dir = try ScratchDir(prefix: "up-sy")
         defer { dir.remove() }

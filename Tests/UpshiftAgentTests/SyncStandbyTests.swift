@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import UpshiftWire
 @testable import UpshiftAgent
 import UpshiftPostgres
 import UpshiftTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UpshiftWire
 @testable import UpshiftAgent
 import UpshiftPostgres
 import UpshiftTestSupport
@@ -54,8 +55,9 @@ struct TableChecksumsTests {
             #expect(followed.tables["postgres.public.plain"]?.method == .text)
             #expect(followed.tables["postgres.public.plain"]?.hash != old.tables["postgres.public.plain"]?.hash)
             #expect(followed.tables["postgres.public.shapes"] == old.tables["postgres.public.shapes"])
-            let decoded = try TableChecksums.decode(try old.encoded())
-            #expect(decoded == old)
+            // What stop-primary reports is what verify reads: the fact survives the wire and the journals.
+            let fact = try WireJSON.makeDecoder().decode(StepOutput.self, from: try WireJSON.makeEncoder().encode(StepOutput.tableChecksums(checksums: old)))
+            #expect(fact.tableChecksums == old)
         }
     }
 }

@@ -9,8 +9,8 @@ struct JournalTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try RunJournal(path: dir + "/journal.jsonl", runID: "r1", planSHA256: "cafe")
         let when = Date(timeIntervalSince1970: 1_700_000_000.123)
-        try journal.append(JournalRecord(kind: "step.started", step: "seed", host: "db1", at: when))
-        try journal.append(JournalRecord(kind: "step.finished", step: "seed", host: "db1", durationMS: 42))
+        try journal.append(JournalRecord(kind: .stepStarted, step: "seed", host: "db1", at: when))
+        try journal.append(JournalRecord(kind: .stepFinished, step: "seed", host: "db1", durationMS: 42))
         let records = try RunJournal.read(path: dir + "/journal.jsonl")
         #expect(records.count == 2)
         #expect(records.allSatisfy { $0.plan == "cafe" && $0.run == "r1" })
@@ -22,21 +22,21 @@ struct JournalTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("torn-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let journal = try RunJournal(path: path, runID: "r", planSHA256: "p")
-        try journal.append(JournalRecord(kind: "run.started"))
+        try journal.append(JournalRecord(kind: .runStarted))
         let handle = FileHandle(forWritingAtPath: path)!
         handle.seekToEndOfFile()
         handle.write(Data(#"{"kind":"step.sta"#.utf8))
         try handle.close()
-        #expect(try RunJournal.read(path: path).map(\.kind) == ["run.started"])
+        #expect(try RunJournal.read(path: path).map(\.kind) == [JournalKind.runStarted])
     }
 
     @Test func theSummaryFoldsStepsPerHost() {
         let records = [
-            JournalRecord(kind: "run.started"),
-            JournalRecord(kind: "step.requested", step: "a", message: "db1,db2"),
-            JournalRecord(kind: "step.started", step: "a", host: "db1"),
-            JournalRecord(kind: "step.finished", step: "a", host: "db1", durationMS: 10),
-            JournalRecord(kind: "step.started", step: "a", host: "db2"),
+            JournalRecord(kind: .runStarted),
+            JournalRecord(kind: .stepRequested, step: "a", message: "db1,db2"),
+            JournalRecord(kind: .stepStarted, step: "a", host: "db1"),
+            JournalRecord(kind: .stepFinished, step: "a", host: "db1", durationMS: 10),
+            JournalRecord(kind: .stepStarted, step: "a", host: "db2"),
         ]
         let summary = RunSummary(planName: "p", records: records)
         #expect(summary.result == "running")

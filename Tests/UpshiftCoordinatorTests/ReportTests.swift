@@ -7,7 +7,7 @@ import UpshiftPlan
 struct ReportTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func record(_ kind: String, _ step: String?, _ host: String?, _ at: Double, ms: Int? = nil, message: String? = nil,
+    static func record(_ kind: JournalKind, _ step: String?, _ host: String?, _ at: Double, ms: Int? = nil, message: String? = nil,
                        outcome: RunOutcome? = nil) -> JournalRecord {
         var record = JournalRecord(kind: kind, step: step, host: host, at: t0.addingTimeInterval(at), message: message, durationMS: ms, outcome: outcome)
         record.run = "r1"
@@ -16,22 +16,22 @@ struct ReportTests {
     }
 
     static let steps = [
-        Step(id: "stop-primary", hosts: ["db1"], action: .builtin("stop-primary"), downtime: .writesStop),
-        Step(id: "pg-upgrade", hosts: ["db1"], action: .builtin("pg-upgrade")),
-        Step(id: "start-primary", hosts: ["db1"], action: .builtin("start-primary"), isPointOfNoReturn: true),
-        Step(id: "verify", hosts: ["db1", "db2"], action: .builtin("verify"), downtime: .writesResume),
+        Step(id: "stop-primary", hosts: ["db1"], action: .builtin(.stopPrimary), downtime: .writesStop),
+        Step(id: "pg-upgrade", hosts: ["db1"], action: .builtin(.pgUpgrade)),
+        Step(id: "start-primary", hosts: ["db1"], action: .builtin(.startPrimary), isPointOfNoReturn: true),
+        Step(id: "verify", hosts: ["db1", "db2"], action: .builtin(.verify), downtime: .writesResume),
     ]
 
     static func report(prediction: Prediction? = nil, downtime: DowntimeFigures? = nil) -> RunReport {
         let records = [
-            record("run.started", nil, nil, 0),
-            record("step.started", "stop-primary", "db1", 1), record("step.finished", "stop-primary", "db1", 2, ms: 1000),
-            record("step.started", "pg-upgrade", "db1", 2), record("step.finished", "pg-upgrade", "db1", 5, ms: 3000),
-            record("step.started", "start-primary", "db1", 5), record("step.finished", "start-primary", "db1", 5.5, ms: 500),
-            record("step.started", "verify", "db1", 5.5), record("step.started", "verify", "db2", 5.5),
-            record("step.finished", "verify", "db1", 6, ms: 500), record("step.finished", "verify", "db2", 6.25, ms: 750),
-            record("step.output", "verify", "db1", 6, message: "100 100 match"),
-            record("run.finished", nil, nil, 6.3, outcome: .done),
+            record(.runStarted, nil, nil, 0),
+            record(.stepStarted, "stop-primary", "db1", 1), record(.stepFinished, "stop-primary", "db1", 2, ms: 1000),
+            record(.stepStarted, "pg-upgrade", "db1", 2), record(.stepFinished, "pg-upgrade", "db1", 5, ms: 3000),
+            record(.stepStarted, "start-primary", "db1", 5), record(.stepFinished, "start-primary", "db1", 5.5, ms: 500),
+            record(.stepStarted, "verify", "db1", 5.5), record(.stepStarted, "verify", "db2", 5.5),
+            record(.stepFinished, "verify", "db1", 6, ms: 500), record(.stepFinished, "verify", "db2", 6.25, ms: 750),
+            record(.stepOutput, "verify", "db1", 6, message: "100 100 match"),
+            record(.runFinished, nil, nil, 6.3, outcome: .done),
         ]
         var summary = RunSummary(planName: "shop", records: records)
         summary.verify = [RunSummary.VerifiedTable(table: "shop.public.<orders>", host: "db1", rowsOld: 100, rowsNew: 100, match: true)]
@@ -76,11 +76,11 @@ struct ReportTests {
 
     @Test func theLiveBoardShowsEachHostsStepElapsedTimeAndProgress() {
         var board = LiveBoard(order: ["db1", "db2", "db3"])
-        board.apply(ProgressLine(host: "db1", stepID: "pg-upgrade", text: "started", kind: "started"), at: Self.t0)
-        board.apply(ProgressLine(host: "db1", stepID: "pg-upgrade", text: "3 Copying user relation files", kind: "progress", done: 3, total: nil),
+        board.apply(ProgressLine(host: "db1", stepID: "pg-upgrade", text: "started", kind: .started), at: Self.t0)
+        board.apply(ProgressLine(host: "db1", stepID: "pg-upgrade", text: "3 Copying user relation files", kind: .progress, done: 3, total: nil),
                     at: Self.t0)
-        board.apply(ProgressLine(host: "db2", stepID: "sync-standbys", text: "started", kind: "started"), at: Self.t0)
-        board.apply(ProgressLine(host: "db2", stepID: "sync-standbys", text: "50/100 files checked", kind: "progress", done: 50, total: 100),
+        board.apply(ProgressLine(host: "db2", stepID: "sync-standbys", text: "started", kind: .started), at: Self.t0)
+        board.apply(ProgressLine(host: "db2", stepID: "sync-standbys", text: "50/100 files checked", kind: .progress, done: 50, total: 100),
                     at: Self.t0)
         let rows = board.render(now: Self.t0.addingTimeInterval(2.5))
         #expect(rows.count == 3)

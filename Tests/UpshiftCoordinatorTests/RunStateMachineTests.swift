@@ -9,7 +9,7 @@ struct RunStateMachineTests {
     static let sha = String(repeating: "ab", count: 32)
 
     static func step(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false) -> Step {
-        Step(id: id, hosts: hosts, action: .builtin(id), isPointOfNoReturn: pointOfNoReturn, downtime: .none)
+        Step(id: id, hosts: hosts, action: .hook(run: "\(id).lua", with: .null), isPointOfNoReturn: pointOfNoReturn, downtime: .none)
     }
 
     static func hello(_ name: String) -> AgentHello {
@@ -86,9 +86,9 @@ struct RunStateMachineTests {
         #expect(back.contains(.sendPlan(host: "db2")))
         // The same step of the same run is asked for again: the agent re-attaches or replays how it ended.
         #expect(Self.requested(machine.handle(.planLoaded(host: "db2", sha256: Self.sha))) == ["a"])
-        _ = machine.handle(Self.event("a", "db2", .output(key: "checkpoint", value: "0/3000028")))
+        _ = machine.handle(Self.event("a", "db2", .output(.shutdownCheckpoint(lsn: "0/3000028"))))
         #expect(Self.requested(machine.handle(Self.event("a", "db2", .finished(durationMS: 9)))) == ["b"])
-        #expect(machine.facts["db2.checkpoint"] == "0/3000028")
+        #expect(machine.facts.all == [HostFact(host: "db2", output: .shutdownCheckpoint(lsn: "0/3000028"))])
     }
 
     @Test func aHostThatCannotBeReattachedInTimeFailsTheStep() {
@@ -131,12 +131,12 @@ struct RunStateMachineTests {
 
     @Test func everyStepEventIsJournaledBeforeTheRunMovesOn() {
         var (machine, first) = Self.started([Self.step("a", ["db1"])], hosts: ["db1"])
-        #expect(first.contains { if case .journal(let r) = $0 { r.kind == "step.requested" } else { false } })
+        #expect(first.contains { if case .journal(let r) = $0 { r.kind == .stepRequested } else { false } })
         let progress = machine.handle(Self.event("a", "db1", .progress(done: 5, total: 10, unit: "rows")))
-        #expect(progress.contains { if case .journal(let r) = $0 { r.kind == "step.progress" && r.done == 5 } else { false } })
+        #expect(progress.contains { if case .journal(let r) = $0 { r.kind == .stepProgress && r.done == 5 } else { false } })
         let end = machine.handle(Self.event("a", "db1", .finished(durationMS: 9)))
         let kinds = end.compactMap { if case .journal(let r) = $0 { r.kind } else { nil } }
-        #expect(kinds == ["step.finished", "run.finished"])
+        #expect(kinds == [.stepFinished, .runFinished])
     }
 }
 
@@ -157,7 +157,7 @@ struct RollbackTests {
         var machine = Self.started(rollback: ["db1", "db2"])
         _ = machine.handle(T.event("a", "db1", .finished(durationMS: 1)))
         let failed = machine.handle(T.event("a", "db2", .failed(error: "pg_upgrade failed", durationMS: 1)))
-        #expect(failed.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], inputs: [:])))
+        #expect(failed.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], facts: [])))
         #expect(T.outcome(failed) == nil)
         #expect(T.outcome(machine.handle(T.event("rollback", "db1", .finished(durationMS: 5)))) == nil)
         let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 5)))
@@ -202,11 +202,11 @@ struct RollbackTests {
         _ = machine.handle(.disconnected(host: "db1", error: "killed"))
         _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
         let gaveUp = machine.handle(.connectFailed(host: "db1", error: "connection refused"))
-        #expect(gaveUp.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], inputs: [:])))
+        #expect(gaveUp.contains(.runStep(stepID: "rollback", hosts: ["db1", "db2"], facts: [])))
         let lost = machine.handle(.disconnected(host: "db1", error: "connection refused"))
         #expect(lost.contains(.connect(host: "db1", retryForSeconds: 120)))
         #expect(machine.handle(.connected(host: "db1", hello: T.hello("db1"))) == [.sendPlan(host: "db1")])
-        #expect(machine.handle(.planLoaded(host: "db1", sha256: T.sha)) == [.runStep(stepID: "rollback", hosts: ["db1"], inputs: [:])])
+        #expect(machine.handle(.planLoaded(host: "db1", sha256: T.sha)) == [.runStep(stepID: "rollback", hosts: ["db1"], facts: [])])
     }
 
     @Test func aRefusedRollbackIsNotAskedAgainInALoop() {
@@ -226,8 +226,8 @@ struct RollbackTests {
         var machine = Self.started(rollback: ["db1", "db2"])
         _ = machine.handle(T.event("a", "db1", .finished(durationMS: 1)))
         #expect(T.requested(machine.handle(T.event("a", "db2", .finished(durationMS: 1)))) == ["start"])
-        let crossed = machine.handle(T.event("start", "db1", .output(key: StepFact.pointOfNoReturn, value: "now")))
-        #expect(crossed.contains { if case .journal(let r) = $0 { r.kind == "run.point-of-no-return" } else { false } })
+        let crossed = machine.handle(T.event("start", "db1", .output(.pointOfNoReturn(at: Date()))))
+        #expect(crossed.contains { if case .journal(let r) = $0 { r.kind == .runPointOfNoReturn } else { false } })
         let end = machine.handle(T.event("start", "db1", .failed(error: "the new primary came up in recovery", durationMS: 1)))
         #expect(T.requested(end) == [], "no rollback is asked for")
         #expect(T.outcome(end) == .failedAfterPointOfNoReturn)
@@ -239,15 +239,21 @@ struct RollbackTests {
         var machine = Self.started(rollback: ["db1", "db2"])
         _ = machine.handle(T.event("a", "db1", .failed(error: "x", durationMS: 1)))
         _ = machine.handle(T.event("a", "db2", .finished(durationMS: 1)))
-        _ = machine.handle(T.event("rollback", "db1", .output(key: StepFact.pointOfNoReturn, value: "crossed")))
+        _ = machine.handle(T.event("rollback", "db1", .output(.pointOfNoReturn(at: Date()))))
         _ = machine.handle(T.event("rollback", "db1", .failed(error: "may already have started", durationMS: 1)))
         let end = machine.handle(T.event("rollback", "db2", .finished(durationMS: 1)))
         #expect(T.outcome(end) == .failedAfterPointOfNoReturn)
     }
 
+    static var crossedOnDB1: RunFacts {
+        var facts = RunFacts()
+        facts.record(HostFact(host: "db1", output: .pointOfNoReturn(at: Date())))
+        return facts
+    }
+
     @Test func aResumedRunWhoseJournalHoldsThePointOfNoReturnDoesNotRollBack() {
         var machine = RunStateMachine(steps: [T.step("a", ["db1"])], hosts: ["db1"], planSHA256: T.sha,
-                                      facts: ["db1.\(StepFact.pointOfNoReturn)": "then"], rollbackHosts: ["db1"])
+                                      facts: Self.crossedOnDB1, rollbackHosts: ["db1"])
         _ = machine.handle(.start)
         _ = machine.handle(.connected(host: "db1", hello: T.hello("db1")))
         _ = machine.handle(.planLoaded(host: "db1", sha256: T.sha))

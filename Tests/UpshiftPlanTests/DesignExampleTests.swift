@@ -49,7 +49,7 @@ import Testing
         #expect(marks(steps) == ["stop-primary": .writesStop, "stop-standbys": .readsStop,
                                  "verify": .writesResume, "start-standbys": .readsResume])
         #expect(steps[9].action == .hook(run: "Hooks/notify.lua", with: .object(["channel": .string("#dba")])))
-        #expect(steps[6].action == .builtin("pg-upgrade"))
+        #expect(steps[6].action == .builtin(.pgUpgrade))
     }
 
     @Test func logicalExampleLoadsBothClusters() throws {

@@ -63,12 +63,29 @@ actor ErrorLog {
 enum SampleMessages {
     static let at = Date(timeIntervalSince1970: 1_714_564_800.25)
     static let request = StepRequest(runID: "r-1", stepID: "stop-primary", host: "db1", planSHA256: "ab12")
+    /// A request carrying one fact of each kind and the run's secrets.
+    static let requestWithFacts = StepRequest(runID: "r-1", stepID: "verify", host: "db1", planSHA256: "ab12",
+                                              facts: outputs.map { HostFact(host: "db1", output: $0) },
+                                              secrets: RunSecrets(syncSecret: "0123abcd"))
+
+    static let outputs: [StepOutput] = [
+        .installUser(name: "postgres"),
+        .shutdownCheckpoint(lsn: "0/3000028"),
+        .tableChecksums(checksums: TableChecksums(tables: ["app.public.orders": .init(rows: 42, hash: "-12345678901234567890", method: .record),
+                                                "app.public.shapes": .init(rows: 0, hash: "0", method: .text)])),
+        .syncEndpoint(port: 40123, tablespaces: [SyncTablespace(oid: 16400, location: "/srv/ts", oldSubdir: "PG_15_202209061",
+                                                                newSubdir: "PG_17_202406281")]),
+        .tableVerified(verification: TableVerification(table: "app.public.orders", oldRows: 42, newRows: 42, matches: true)),
+        .tableVerified(verification: TableVerification(table: "app.public.new_one", oldRows: nil, newRows: 1, matches: false)),
+        .pointOfNoReturn(at: at),
+    ]
 
     static let coordinator: [CoordinatorMessage] = [
         .hello(CoordinatorHello(expectedAgent: "db1")),
         .loadPlan(PlanBundle(planPath: "plan.yaml", planText: "version: 1\nname: ü\n",
                              hooks: ["Hooks/a.lua": "return function(ctx) end", "Hooks/b.lua": ""])),
         .runStep(request),
+        .runStep(requestWithFacts),
         .queryStep(request),
         .ping,
         .bye,
@@ -91,5 +108,5 @@ enum SampleMessages {
         .failed(error: "pg_upgrade exited 1", durationMS: 99),
         .journaled(state: .finished),
         .journaled(state: .running),
-    ]
+    ] + outputs.map { .output($0) }
 }

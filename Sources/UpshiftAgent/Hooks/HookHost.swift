@@ -14,6 +14,8 @@ final class HookHost {
     /// The hook's own control: cancelled with the step, and (it cancels itself) at the hook's wall-clock limit, which stops a
     /// program `exec` runs (its process group killed) and a query `sql` runs (cancelled on the server).
     private let control: ProgramControl
+    /// The step's control: its cancel (a rollback, its deadline, the agent stopping) also stops pure Lua code.
+    private let stepControl: ProgramControl
     private var connections: [String: PostgresConnection] = [:]
 
     init(plan: Plan, host: PlanHost, stepID: String, runID: String, limits: LuaLimits = LuaLimits(), control: ProgramControl,
@@ -24,6 +26,7 @@ final class HookHost {
         self.runID = runID
         self.limits = limits
         self.control = control.child(deadline: .now + limits.wallClock, label: "hook")
+        self.stepControl = control
         self.emit = emit
     }
 
@@ -35,6 +38,9 @@ final class HookHost {
     func run(source: String, chunkName: String, with: JSONValue) throws {
         let control = self.control
         let sandbox = LuaSandbox(limits: limits)
+        let (interrupt, stepControl) = (sandbox.interrupt, self.stepControl)
+        let registration = stepControl.onCancel { interrupt.request(reason: stepControl.stopReason ?? "the step was cancelled") }
+        defer { stepControl.remove(registration) }
         sandbox.register("sql") { [unowned self] args in
             try control.checkStopped()
             return try self.sql(args)

@@ -9,7 +9,7 @@ extension InplaceContext {
             throw AgentError("\(pgdata) already exists and is not empty: move it away (the standby is rebuilt there)")
         }
         let primary = try self.primary
-        let superuser = (try? fact(primary.name, "superuser")) ?? "postgres"
+        let superuser = installUser(on: primary.name)
         let source = ConnectionTarget(host: primary.agentHost, port: primary.port, user: superuser)
         let options = BasebackupOptions(source: source, pgdata: pgdata)
         try run(options.invocation(try newBinaries)) { line in

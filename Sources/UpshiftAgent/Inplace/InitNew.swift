@@ -49,7 +49,7 @@ struct InitNew {
             try? FileManager.default.moveItem(atPath: target, toPath: target + ".initdb")
             try FileManager.default.copyItem(atPath: source, toPath: target)
         }
-        context.output("superuser", settings.installUser)
+        context.output(.installUser(name: settings.installUser))
     }
 
     /// Settings the old cluster takes from its configuration files or command line, as it shows them.

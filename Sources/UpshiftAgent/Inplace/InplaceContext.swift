@@ -57,21 +57,28 @@ struct InplaceContext {
         try launcher.run(invocation, onLine: onLine).requireSuccess()
     }
 
-    /// A fact an earlier step reported on `host` (`output` event), or a run input.
-    func fact(_ host: String, _ key: String) throws -> String {
-        guard let value = request.inputs["\(host).\(key)"] else {
-            throw AgentError("step \(request.stepID) needs \(key) from \(host), which no earlier step reported")
+    /// The latest fact an earlier step reported on `host` that `pick` accepts; `name` says what it is in the error.
+    func fact<Value>(_ name: String, on host: String, _ pick: (StepOutput) -> Value?) throws -> Value {
+        for fact in request.facts.reversed() where fact.host == host {
+            if let value = pick(fact.output) { return value }
         }
-        return value
+        throw AgentError("step \(request.stepID) needs the \(name) from \(host), which no earlier step reported")
     }
 
-    /// A value the coordinator made for this run.
-    func runInput(_ key: String) throws -> String {
-        guard let value = request.inputs["run.\(key)"] else { throw AgentError("step \(request.stepID) needs the run's \(key)") }
-        return value
+    /// The role that owns `host`'s new cluster (init-new reports it), else `postgres`.
+    func installUser(on host: String) -> String {
+        (try? fact("install user", on: host, \.installUser)) ?? "postgres"
     }
 
-    func output(_ key: String, _ value: String) { emit(.output(key: key, value: value)) }
+    /// The values the coordinator made for this run.
+    var secrets: RunSecrets {
+        get throws {
+            guard let secrets = request.secrets else { throw AgentError("step \(request.stepID) needs the run's secrets, which the request lacks") }
+            return secrets
+        }
+    }
+
+    func output(_ fact: StepOutput) { emit(.output(fact)) }
     func log(_ message: String, level: String = "info") { emit(.log(level: level, message: message)) }
 
     /// Connects to this host's running old cluster.

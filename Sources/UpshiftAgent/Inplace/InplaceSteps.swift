@@ -1,24 +1,26 @@
 import Foundation
+import UpshiftPlan
 
-/// The built-in steps of the in-place strategy, by step id.
+/// The built-in steps of the in-place strategy.
 extension InplaceContext {
-    func run(_ stepID: String) throws {
-        switch stepID {
-        case "preflight": try preflight()
-        case "init-new": try InitNew(context: self).run()
-        case "stop-primary": try stopPrimary()
-        case "detach-keep-old": try detachKeepOld()
-        case "stop-standbys": try stopStandby()
-        case "pg-upgrade": try pgUpgrade(); try serveSync()
-        case "sync-standbys": try syncStandby()
-        case "start-primary": try startPrimary()
-        case "start-standbys": try startStandby()
-        case "basebackup-standbys": try basebackupStandby()
-        case "verify": try verify()
-        case "verify-standbys": try verifyStandby()
-        case "statistics": try statistics()
-        case "rollback": try rollback()
-        default: throw AgentError("the in-place strategy has no step \(stepID)")
+    func run(_ step: BuiltinStep) throws {
+        switch step {
+        case .preflight: try preflight()
+        case .initNew: try InitNew(context: self).run()
+        case .stopPrimary: try stopPrimary()
+        case .detachKeepOld: try detachKeepOld()
+        case .stopStandbys: try stopStandby()
+        case .pgUpgrade: try pgUpgrade(); try serveSync()
+        case .syncStandbys: try syncStandby()
+        case .startPrimary: try startPrimary()
+        case .startStandbys: try startStandby()
+        case .basebackupStandbys: try basebackupStandby()
+        case .verify: try verify()
+        case .verifyStandbys: try verifyStandby()
+        case .statistics: try statistics()
+        case .rollback: try rollback()
+        case .schema, .data, .catchUp, .fenceWrites, .sequences, .switchover, .reverseReplication:
+            throw AgentError("the in-place strategy has no step \(step.id)")
         }
     }
 }

@@ -11,12 +11,13 @@ struct PointOfNoReturnLedger {
 
     /// Journals the crossing (fsync'd) and reports it to the coordinator, before anything may start.
     func cross(emit: (StepEventKind) -> Void) throws {
-        try journal.record(request, state: .pointOfNoReturn)
-        emit(.output(key: StepFact.pointOfNoReturn, value: WireJSON.format(Date())))
+        let at = Date()
+        try journal.record(request, state: .pointOfNoReturn, at: at)
+        emit(.output(.pointOfNoReturn(at: at)))
     }
 
-    /// True once this run has crossed it on this host.
-    var isCrossed: Bool {
-        journal.crossedPointOfNoReturn(run: request.runID, host: request.host)
+    /// When this run crossed it on this host, or nil while it has not.
+    var crossedAt: Date? {
+        journal.pointOfNoReturn(run: request.runID, host: request.host)
     }
 }

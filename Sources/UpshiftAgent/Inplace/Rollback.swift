@@ -5,9 +5,9 @@ import UpshiftWire
 extension InplaceContext {
     /// `rollback`: before the point of no return, put this host back on its old cluster, intact and running.
     func rollback() throws {
-        if host.role == .primary, pointOfNoReturn.isCrossed {
+        if host.role == .primary, let crossedAt = pointOfNoReturn.crossedAt {
             // Tell the coordinator first: the run has not rolled back, whatever else the hosts report.
-            emit(.output(key: StepFact.pointOfNoReturn, value: "crossed before the rollback was asked for"))
+            emit(.output(.pointOfNoReturn(at: crossedAt)))
             throw AgentError("the new primary on \(host.name) may already have started on the old cluster's files "
                              + "(\(plan.options.transfer.rawValue) mode), so the old cluster is not started again; "
                              + "take the plan's rollback route (a keep_old standby) or fix forward")

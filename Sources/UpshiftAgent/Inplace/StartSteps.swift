@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 import UpshiftPostgres
 
 extension InplaceContext {
@@ -25,7 +26,7 @@ extension InplaceContext {
         let pgdata = try newPgdata
         let primary = try self.primary
         let saved = try savedStandbySettings()
-        let superuser = (try? fact(primary.name, "superuser")) ?? "postgres"
+        let superuser = installUser(on: primary.name)
         let conninfo = Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "user": superuser,
                                       "application_name": host.name])
         var lines = ["# upshift: this host's own settings as a standby of \(primary.name)"]
@@ -83,7 +84,7 @@ extension InplaceContext {
     func verify() throws {
         let primary = try self.primary
         guard host.name == primary.name else { return try verifyStandby() }
-        let expected = try TableChecksums.decode(try fact(primary.name, "checksums"))
+        let expected = try fact("table checksums", on: primary.name, \.tableChecksums)
         let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true, following: expected)
         try compare(found, with: expected)
         let connection = try connectNew()
@@ -95,7 +96,7 @@ extension InplaceContext {
     /// `verify-standbys`: this standby, its replay held at the fenced primary's state since `start-standbys`,
     /// against the old primary's checksums; then replay goes on.
     func verifyStandby() throws {
-        let expected = try TableChecksums.decode(try fact(try primary.name, "checksums"))
+        let expected = try fact("table checksums", on: try primary.name, \.tableChecksums)
         let standby = try connectNew()
         defer { standby.close() }
         // Run again after an agent restart: the comparison had already passed, only replay was left to resume.
@@ -129,7 +130,7 @@ extension InplaceContext {
     private func compare(_ found: TableChecksums, with expected: TableChecksums) throws {
         for (table, entry) in found.tables.sorted(by: { $0.key < $1.key }) {
             let old = expected.tables[table]
-            output("verify.\(table)", "\(old?.rows ?? -1) \(entry.rows) \(old == entry ? "match" : "differ")")
+            output(.tableVerified(verification: TableVerification(table: table, oldRows: old?.rows, newRows: entry.rows, matches: old == entry)))
         }
         let differences = found.differences(from: expected)
         guard differences.isEmpty else {
@@ -143,7 +144,7 @@ extension InplaceContext {
     func statistics() throws {
         let cluster = try LocalCluster.running(pgdata: try newPgdata)
         let target = ConnectionTarget(host: cluster.socketDirectory ?? cluster.listenAddress ?? "127.0.0.1", port: cluster.port,
-                                      user: (try? fact(host.name, "superuser")) ?? "postgres", database: nil)
+                                      user: installUser(on: host.name), database: nil)
         let binaries = try newBinaries
         let major = try versions.to.version
         var invocation = VacuumDB.analyzeInStages(binaries, target: target, jobs: plan.options.jobs)

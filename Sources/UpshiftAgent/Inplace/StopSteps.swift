@@ -11,15 +11,15 @@ extension InplaceContext {
         let audit = try FenceAudit.begin(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         try audit.check(control)
-        output("checksums", try checksums.encoded())
-        output("checkpoint", control.latestCheckpointLocation)
+        output(.tableChecksums(checksums: checksums))
+        output(.shutdownCheckpoint(lsn: control.latestCheckpointLocation))
         log("stopped at checkpoint \(control.latestCheckpointLocation)")
     }
 
     /// `detach-keep-old`: the rollback standby stops following the primary once it has everything the
     /// primary wrote before it stopped, and stays up, read-only, on the old version.
     func detachKeepOld() throws {
-        let checkpoint = try fact(try primary.name, "checkpoint")
+        let checkpoint = try fact("shutdown checkpoint", on: try primary.name, \.shutdownCheckpoint)
         let old = try connectOld()
         defer { old.close() }
         try wait(upTo: 120, for: "\(host.name) to replay the primary's shutdown checkpoint \(checkpoint)") {
@@ -33,7 +33,7 @@ extension InplaceContext {
     /// `stop-standbys`: wait until the standby has replayed the primary's shutdown checkpoint, save its own
     /// settings (the rsync brings the primary's configuration), stop it, and check the checkpoints match.
     func stopStandby() throws {
-        let checkpoint = try fact(try primary.name, "checkpoint")
+        let checkpoint = try fact("shutdown checkpoint", on: try primary.name, \.shutdownCheckpoint)
         let old = try connectOld()
         try wait(upTo: 120, for: "\(host.name) to replay the primary's shutdown checkpoint \(checkpoint)") {
             try replayed(past: checkpoint, on: old)

@@ -1,5 +1,7 @@
 import Foundation
+import UpshiftPlan
 import UpshiftPostgres
+import UpshiftWire
 
 /// The rsync senders this agent serves, by run: they outlive the `pg-upgrade` step that starts them and
 /// are stopped by `start-primary` or `rollback`.
@@ -39,12 +41,11 @@ extension InplaceContext {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let standbys = plan.hosts.filter { $0.role == .standby && $0.isUpgraded }.map(\.agentHost)
         let sender = try RsyncSender(layout: layout, tablespaces: tablespaces, address: host.agentHost,
-                                     secret: try runInput("sync-secret"), scratchDirectory: scratch,
+                                     secret: try secrets.syncSecret, scratchDirectory: scratch,
                                      allowedHosts: try ResolvedAddresses.of(standbys), launcher: .direct)
         // It serves until start-primary or a rollback stops it, and never longer than the sync may take.
-        SyncSenders.shared.keep(sender, for: request.runID, lifetime: .seconds(plan.options.stepTimeoutS(for: "sync-standbys") + 3600))
-        output("sync.port", String(sender.port))
-        output("sync.tablespaces", String(decoding: try JSONEncoder().encode(tablespaces), as: UTF8.self))
+        SyncSenders.shared.keep(sender, for: request.runID, lifetime: .seconds(plan.options.stepTimeoutS(for: BuiltinStep.syncStandbys.id) + 3600))
+        output(.syncEndpoint(port: sender.port, tablespaces: tablespaces))
         log("serving \(layout.oldName) and \(layout.newName) to the standbys on \(host.agentHost):\(sender.port)")
     }
 
@@ -55,9 +56,8 @@ extension InplaceContext {
         guard let primaryNew = primary.newPgdata else { throw AgentError("the primary has no new_pgdata") }
         let primaryLayout = try SyncLayout(oldPgdata: primary.pgdata, newPgdata: primaryNew)
         let layout = try SyncLayout.standby(oldPgdata: host.pgdata, newPgdata: try newPgdata, matching: primaryLayout)
-        let port = Int(try fact(primary.name, "sync.port")) ?? 0
-        let tablespaces = try JSONDecoder().decode([SyncTablespace].self, from: Data(try fact(primary.name, "sync.tablespaces").utf8))
-        let pull = StandbySyncPull(primary: (primary.agentHost, port, try runInput("sync-secret")), oldName: layout.oldName,
+        let (port, tablespaces) = try fact("rsync daemon's address", on: primary.name, \.syncEndpoint)
+        let pull = StandbySyncPull(primary: (primary.agentHost, port, try secrets.syncSecret), oldName: layout.oldName,
                                    newName: layout.newName, destinationParent: layout.parent, tablespaces: tablespaces, launcher: launcher)
         let stats = try pull.run { progress in
             if let total = progress.filesTotal, let remaining = progress.filesRemaining {

@@ -1,46 +1,9 @@
 import Foundation
 import UpshiftPostgres
+import UpshiftWire
 
-/// Row count and an order-independent content hash of every user table, per database: what `verify` compares.
-struct TableChecksums: Codable, Equatable {
-    struct Entry: Codable, Equatable {
-        var rows: Int64
-        var hash: String
-        /// How rows were hashed: `record` (hash_record_extended, the types' own hash functions, which
-        /// PostgreSQL keeps stable across versions for hash partitioning) or `text` (the row's text form, for
-        /// tables with a column type that has no hash function). The old side chooses; verify follows it.
-        var method: HashMethod = .text
-
-        enum CodingKeys: String, CodingKey { case rows, hash, method }
-
-        init(rows: Int64, hash: String, method: HashMethod) {
-            self.rows = rows
-            self.hash = hash
-            self.method = method
-        }
-
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            rows = try c.decode(Int64.self, forKey: .rows)
-            hash = try c.decode(String.self, forKey: .hash)
-            method = try c.decodeIfPresent(HashMethod.self, forKey: .method) ?? .text
-        }
-    }
-
-    /// How a table's rows are hashed.
-    enum HashMethod: String, Codable {
-        case record, text
-
-        func expression(_ alias: String) -> String {
-            switch self {
-            case .record: "hash_record_extended(\(alias), 0)"
-            case .text: "hashtextextended(\(alias)::text, 0)"
-            }
-        }
-    }
-
-    /// Keyed `database.schema.table`.
-    var tables: [String: Entry]
+/// Taking and comparing the checksums `stop-primary` reports and `verify` checks (the values are wire types).
+extension TableChecksums {
 
     /// Takes the checksums of every connectable database; `connect` opens a connection to a database by name.
     /// On a hot standby unlogged tables cannot be read (and are empty there by design), so `includeUnlogged` is false.
@@ -209,11 +172,6 @@ struct TableChecksums: Codable, Equatable {
         return lines
     }
 
-    func encoded() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
-
-    static func decode(_ text: String) throws -> TableChecksums {
-        try JSONDecoder().decode(TableChecksums.self, from: Data(text.utf8))
-    }
 }
 
 extension InplaceContext {
@@ -234,5 +192,15 @@ extension InplaceContext {
         }
         log("checksummed \(checksums.tables.count) tables in \(clock.now - started) with \(plan.options.jobs) connections")
         return checksums
+    }
+}
+
+extension TableChecksums.HashMethod {
+    /// The SQL expression that hashes one row of `alias`.
+    func expression(_ alias: String) -> String {
+        switch self {
+        case .record: "hash_record_extended(\(alias), 0)"
+        case .text: "hashtextextended(\(alias)::text, 0)"
+        }
     }
 }

@@ -7,7 +7,7 @@ extension InplaceContext {
         let versions = try self.versions
         let work = try workDirectory() + "/pg_upgrade"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let superuser = (try? fact(host.name, "superuser")) ?? "postgres"
+        let superuser = installUser(on: host.name)
         var options = PgUpgradeOptions(oldBindir: versions.from.bindir, newBindir: versions.to.bindir,
                                        oldDatadir: host.pgdata, newDatadir: try newPgdata)
         options.mode = UpshiftPostgres.TransferMode(rawValue: plan.options.transfer.rawValue)

@@ -29,12 +29,6 @@ final class AgentJournal: @unchecked Sendable {
         var interrupted: Bool?
     }
 
-    /// One fact a step reported (`output` event).
-    struct StepOutput: Codable, Equatable {
-        var key: String
-        var value: String
-    }
-
     /// How a step ended (or that it has not), as the journal says.
     struct StepHistory: Equatable {
         /// `none`, `started` (no end line: under way, or cut short by an agent that stopped), `finished`, `failed`.
@@ -56,10 +50,10 @@ final class AgentJournal: @unchecked Sendable {
     }
 
     /// Appends an entry and waits until it is on disk.
-    func record(_ request: StepRequest, state: State, message: String? = nil, durationMS: Int? = nil, outputs: [StepOutput]? = nil,
-                interrupted: Bool? = nil) throws {
+    func record(_ request: StepRequest, state: State, at: Date = Date(), message: String? = nil, durationMS: Int? = nil,
+                outputs: [StepOutput]? = nil, interrupted: Bool? = nil) throws {
         try lock.withLock {
-            try file.append(Entry(at: Date(), plan: request.planSHA256, run: request.runID, step: request.stepID, host: request.host,
+            try file.append(Entry(at: at, plan: request.planSHA256, run: request.runID, step: request.stepID, host: request.host,
                                   state: state, message: message, durationMS: durationMS, outputs: outputs, interrupted: interrupted))
         }
     }
@@ -75,9 +69,9 @@ final class AgentJournal: @unchecked Sendable {
         return history
     }
 
-    /// True once this run's new primary on `host` may have started.
-    func crossedPointOfNoReturn(run: String, host: String) -> Bool {
-        entries().contains { $0.run == run && $0.host == host && $0.state == .pointOfNoReturn }
+    /// When this run's new primary on `host` was first allowed to start, or nil if it never was.
+    func pointOfNoReturn(run: String, host: String) -> Date? {
+        entries().first { $0.run == run && $0.host == host && $0.state == .pointOfNoReturn }?.at
     }
 
     /// Steps with a start line and no end line: they were under way when an earlier agent process stopped.

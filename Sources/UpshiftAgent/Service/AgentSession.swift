@@ -69,12 +69,14 @@ final class AgentSession {
         }
     }
 
-    /// Keeps every plan the agent was given, by hash, beside its journal.
+    /// Keeps every plan the agent was given, by hash, beside its journal: its text, its hooks and the names of
+    /// the variables it was read with, never their values (conninfo passwords among them).
     private func save(_ bundle: PlanBundle) throws {
         let directory = configuration.stateDirectory + "/plans"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // A plan carries its variables (conninfo passwords among them): readable by the agent's user only.
-        try SecureFiles.write(String(decoding: try JSONEncoder().encode(bundle), as: UTF8.self),
+        var kept = bundle
+        kept.variables = bundle.variables.mapValues { _ in "(not kept)" }
+        try SecureFiles.write(String(decoding: try JSONEncoder().encode(kept), as: UTF8.self),
                               to: "\(directory)/\(bundle.sha256).json", mode: 0o600)
     }
 

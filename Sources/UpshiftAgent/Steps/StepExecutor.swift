@@ -34,13 +34,13 @@ struct StepExecutor {
             if let canceller = connection.makeCanceller() { control.onCancel { canceller.cancel() } }
             try connection.execute(query)
             emit(.log(level: "info", message: "SQL ran on \(target)"))
-        case .builtin(let id):
+        case .builtin(let builtin):
             guard plan.strategy == .inplace else {
-                throw AgentError("step \(id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
+                throw AgentError("step \(builtin.id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
             }
             let ledger = PointOfNoReturnLedger(journal: journal, request: request)
             try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit,
-                               control: control, pointOfNoReturn: ledger).run(id)
+                               control: control, pointOfNoReturn: ledger).run(builtin)
         }
     }
 }

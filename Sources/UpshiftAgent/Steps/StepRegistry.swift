@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import UpshiftPlan
 import UpshiftPostgres
 import UpshiftWire
 
@@ -21,7 +22,7 @@ final class StepRegistry: @unchecked Sendable {
         let request: StepRequest
         let control: ProgramControl
         var subscriber: (session: UInt64, send: Subscriber)?
-        var outputs: [AgentJournal.StepOutput] = []
+        var outputs: [StepOutput] = []
         var startedAt: Date?
         let done = DispatchSemaphore(value: 0)
 
@@ -91,10 +92,10 @@ final class StepRegistry: @unchecked Sendable {
                 lock.unlock()
                 logger.info("coordinator re-attached to a running step", metadata: ["step.id": "\(request.stepID)", "run.id": "\(request.runID)"])
                 if let started { send(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host, at: started, kind: .started))) }
-                outputs.forEach { sink(.output(key: $0.key, value: $0.value)) }
+                outputs.forEach { sink(.output($0)) }
                 return
             }
-            guard request.stepID == "rollback" else {
+            guard request.stepID == BuiltinStep.rollback.id else {
                 lock.unlock()
                 send(.refused(reason: "\(request.host) is busy with step \(current.request.stepID) of run \(current.request.runID); "
                               + "step \(request.stepID) was not started"))
@@ -106,15 +107,15 @@ final class StepRegistry: @unchecked Sendable {
         switch history.state {
         case .finished?:
             lock.unlock()
-            history.outputs.forEach { sink(.output(key: $0.key, value: $0.value)) }
+            history.outputs.forEach { sink(.output($0)) }
             sink(.finished(durationMS: history.durationMS))
             return
         case .failed?, .started?, .pointOfNoReturn?:
             // A failed rollback may be asked for again (the host may have come back), and a step that is safe
             // to run again after an agent restart cut it short; nothing else runs twice.
-            guard request.stepID == "rollback" || (rerunnable && history.interrupted) else {
+            guard request.stepID == BuiltinStep.rollback.id || (rerunnable && history.interrupted) else {
                 lock.unlock()
-                history.outputs.forEach { sink(.output(key: $0.key, value: $0.value)) }
+                history.outputs.forEach { sink(.output($0)) }
                 sink(.failed(error: history.message ?? "step \(request.stepID) did not finish", durationMS: history.durationMS))
                 return
             }
@@ -164,7 +165,7 @@ final class StepRegistry: @unchecked Sendable {
         func elapsedMS() -> Int { Int((clock.now - start) / .milliseconds(1)) }
         let emit: (StepEventKind) -> Void = { [self] kind in
             let subscriber = lock.withLock { () -> Subscriber? in
-                if case .output(let key, let value) = kind { entry.outputs.append(AgentJournal.StepOutput(key: key, value: value)) }
+                if case .output(let fact) = kind { entry.outputs.append(fact) }
                 if case .started = kind { entry.startedAt = Date() }
                 return entry.subscriber?.send
             }

@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 import Glibc
 import UpshiftPostgres
 

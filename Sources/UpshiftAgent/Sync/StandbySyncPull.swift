@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 import Glibc
 import UpshiftPostgres
 
@@ -105,6 +106,10 @@ struct StandbySyncPull {
         }
         if result.status == 5, result.stderr.contains("auth failed") {
             throw SyncError.authenticationFailed(host: host, port: port)
+        }
+        // The daemon serves only modules it wrote; one it calls unknown is hidden from this host by `hosts allow`.
+        if result.status == 5, result.stderr.contains("access denied") || result.stderr.contains("Unknown module") {
+            throw SyncError.addressRefused(host: host, port: port)
         }
         return try RsyncOutput.stats(in: result.requireSuccess().stdout)
     }

@@ -18,6 +18,8 @@ enum SyncError: Error, CustomStringConvertible, Equatable {
     case senderDidNotStart(address: String, port: Int, log: [String])
     /// The primary's daemon refused the secret.
     case authenticationFailed(host: String, port: Int)
+    /// The primary's daemon refused this standby's address (`hosts allow` lists the plan's upgraded standbys only).
+    case addressRefused(host: String, port: Int)
     /// Processes of the daemon survived SIGTERM and SIGKILL.
     case senderStillRunning(pids: [Int32])
 
@@ -46,6 +48,9 @@ enum SyncError: Error, CustomStringConvertible, Equatable {
             return "rsync --daemon on \(address):\(port) did not start\(tail)"
         case .authenticationFailed(let host, let port):
             return "the primary's rsync daemon at \(host):\(port) refused the one-time secret (auth failed)"
+        case .addressRefused(let host, let port):
+            return "the primary's rsync daemon at \(host):\(port) refused this host's address: it serves the "
+                + "addresses of the plan's upgraded standbys only; check this host's `agent:` address in the plan"
         case .senderStillRunning(let pids):
             return "rsync daemon processes \(pids.map(String.init).joined(separator: ", ")) did not stop"
         }

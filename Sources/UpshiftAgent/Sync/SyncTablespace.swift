@@ -1,18 +1,8 @@
 import Foundation
+import UpshiftWire
 
-/// One tablespace to sync besides the data directories. pg_upgrade leaves the new version's files in a
-/// sibling of the old version's folder inside the tablespace's location (`PG_15_…` and `PG_17_…`); the
-/// docs' per-tablespace rsync line sends both, so that the new one's files hard-link to the old one's.
-struct SyncTablespace: Sendable, Equatable, Codable {
-    /// The tablespace's OID: the name of its symlink in `pg_tblspc`, the same on the primary and its standbys.
-    let oid: UInt32
-    /// Its location on the primary.
-    let location: String
-    /// The old version's folder inside the location, e.g. `PG_15_202209061`.
-    let oldSubdir: String
-    /// The new version's folder, e.g. `PG_17_202406281`.
-    let newSubdir: String
-
+/// Finding the tablespaces to sync and naming their rsync modules (the value is a wire type).
+extension SyncTablespace {
     /// The rsync daemon module that serves this location.
     var moduleName: String { "upshift-ts-\(oid)" }
 

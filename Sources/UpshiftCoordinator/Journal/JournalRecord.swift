@@ -1,9 +1,10 @@
 import Foundation
+import UpshiftWire
 
 /// One line of a run journal (`journal.jsonl`): what happened, where, and when.
 public struct JournalRecord: Codable, Sendable, Equatable {
-    /// What the line records, e.g. `run.started`, `step.requested`, `step.finished`.
-    public var kind: String
+    /// What the line records.
+    public var kind: JournalKind
     /// The step, for step records.
     public var step: String?
     /// The host, for host and step records.
@@ -20,6 +21,10 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var unit: String?
     /// Log level of a `step.log` line.
     public var level: String?
+    /// The fact of a `step.output` line.
+    public var output: StepOutput?
+    /// The verdict of a `step.check` line.
+    public var check: CheckResult?
     /// How the run ended, for `run.finished`.
     public var outcome: RunOutcome?
     /// Hash of the plan bundle; the journal writer fills it in on every line.
@@ -27,9 +32,11 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     /// The run id; the journal writer fills it in.
     public var run: String?
 
-    public init(kind: String, step: String? = nil, host: String? = nil, at: Date? = nil, message: String? = nil,
+    public init(kind: JournalKind, step: String? = nil, host: String? = nil, at: Date? = nil, message: String? = nil,
                 durationMS: Int? = nil, done: Double? = nil, total: Double? = nil, unit: String? = nil,
-                level: String? = nil, outcome: RunOutcome? = nil) {
+                level: String? = nil, output: StepOutput? = nil, check: CheckResult? = nil, outcome: RunOutcome? = nil) {
+        self.output = output
+        self.check = check
         self.kind = kind
         self.step = step
         self.host = host

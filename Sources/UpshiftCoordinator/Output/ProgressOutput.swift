@@ -57,7 +57,7 @@ public final class ProgressOutput: @unchecked Sendable {
             write(Self.plain(line, at: date) + "\n")
         case .live:
             board.apply(line, at: date)
-            let permanent = line.kind != "progress" && line.kind != "started"
+            let permanent = line.kind != .progress && line.kind != .started
             redraw(adding: permanent ? Self.plain(line, at: date) : nil, now: date)
         }
     }
@@ -113,7 +113,7 @@ public final class ProgressOutput: @unchecked Sendable {
         var object: [String: Any] = ["at": WireJSON.format(date), "text": line.text, "level": line.level]
         object["host"] = line.host
         object["step"] = line.stepID
-        object["kind"] = line.kind
+        object["kind"] = line.kind?.rawValue
         object["done"] = line.done
         object["total"] = line.total
         object["unit"] = line.unit
@@ -138,15 +138,15 @@ struct LiveBoard {
         guard let host = line.host, let step = line.stepID else { return }
         if !order.contains(host) { order.append(host) }
         switch line.kind {
-        case "started":
+        case .started:
             rows[host] = Row(step: step, since: date, progress: "", state: "running")
-        case "progress":
+        case .progress:
             var row = rows[host] ?? Row(step: step, since: date, progress: "", state: "running")
             row.progress = Self.bar(done: line.done, total: line.total) + line.text
             rows[host] = row
-        case "finished", "failed":
+        case .finished, .failed:
             var row = rows[host] ?? Row(step: step, since: date, progress: "", state: "")
-            row.state = line.kind == "finished" ? "done" : "FAILED"
+            row.state = line.kind == .finished ? "done" : "FAILED"
             row.progress = line.text
             row.since = date
             rows[host] = row

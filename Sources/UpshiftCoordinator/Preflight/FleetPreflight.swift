@@ -29,7 +29,7 @@ public enum FleetPreflight {
     public static func run(loaded: LoadedPlan, output: ProgressOutput) async throws -> [PreflightCheck] {
         let plan = loaded.plan
         let collected = CheckCollector()
-        guard let step = StepPlanner.steps(for: plan).first(where: { $0.id == "preflight" }) else {
+        guard let step = StepPlanner.steps(for: plan).first(where: { $0.builtin == .preflight }) else {
             return await agentChecks(plan: plan)
         }
         let bundle = BundleBuilder.bundle(for: loaded)

@@ -25,7 +25,7 @@ enum ProbeSession {
                 return .refused(reason)
             }
         }
-        try journal.append(JournalRecord(kind: "probe.started", message: "writes through \(Redaction.conninfo(endpoints.write)); reads through \(Redaction.conninfo(endpoints.read)); every \(endpoints.intervalMS) ms"))
+        try journal.append(JournalRecord(kind: .probeStarted, message: "writes through \(Redaction.conninfo(endpoints.write)); reads through \(Redaction.conninfo(endpoints.read)); every \(endpoints.intervalMS) ms"))
         output.show(ProgressLine(stepID: "probe", text: "probing writes and reads every \(endpoints.intervalMS) ms"))
         probe.start()
         return .running(probe, endpoints)
@@ -41,13 +41,13 @@ enum ProbeSession {
         try ProbeLog.append(samples, to: directory)
         let figures = DowntimeFigures(samples: samples, newMajor: newMajor)
         let text = figures.headline
-        try journal.append(JournalRecord(kind: "probe.finished", message: text))
+        try journal.append(JournalRecord(kind: .probeFinished, message: text))
         output.show(ProgressLine(stepID: "probe", text: text, level: figures.failedTransactions > 0 ? "warning" : "info"))
         do {
             try probe.cleanUp()
         } catch {
             let warning = "could not drop the probe's schema \(endpoints.schema) through '\(Redaction.conninfo(endpoints.write))': \(error); drop it by hand"
-            try journal.append(JournalRecord(kind: "probe.warning", message: warning, level: "warning"))
+            try journal.append(JournalRecord(kind: .probeWarning, message: warning, level: "warning"))
             output.show(ProgressLine(stepID: "probe", text: warning, level: "warning"))
         }
     }

@@ -197,7 +197,7 @@ struct Timeline {
             for run in hostRuns {
                 let x0 = x(run.startedAt!)
                 let x1 = max(x0 + 2, x(run.finishedAt ?? end))
-                let color = run.status == "failed" ? "#d92d20" : run.id.contains(":") ? "#7a9cc6" : run.id == "rollback" ? "#9e77ed" : "#2e6bd1"
+                let color = run.status == "failed" ? "#d92d20" : run.id.contains(":") ? "#7a9cc6" : run.id == BuiltinStep.rollback.id ? "#9e77ed" : "#2e6bd1"
                 let duration = run.durationMS.map(HTMLReport.seconds) ?? "unfinished"
                 let tooltip = "\(run.id) on \(host): \(run.status), \(duration)" + (run.error.map { " — \($0)" } ?? "")
                 parts.append("<rect x=\"\(f(x0))\" y=\"\(f(laneTop + 8))\" width=\"\(f(x1 - x0))\" height=\"\(f(barHeight))\" rx=\"3\" fill=\"\(color)\"><title>\(HTMLReport.escape(tooltip))</title></rect>")

@@ -60,32 +60,40 @@ public struct RunReport: Sendable {
 }
 
 extension RunDirectory {
-    /// The plan this run ran, read back from its bundle (aimed at the rehearsal fleet for a rehearsal).
-    public func loadedPlan() throws -> (LoadedPlan, PlanBundle) {
-        try loadedPlan(metadata: try RunMetadata.read(from: self))
-    }
-
-    func loadedPlan(metadata: RunMetadata) throws -> (LoadedPlan, PlanBundle) {
-        guard let data = FileManager.default.contents(atPath: bundlePath) else {
-            throw JournalError(path: bundlePath, message: "no plan bundle in this run directory")
-        }
-        let bundle = try JSONDecoder().decode(PlanBundle.self, from: data)
-        guard bundle.isIntact, bundle.sha256 == metadata.planSHA256 else {
+    /// The plan this run ran, read back from its bundle (aimed at the rehearsal fleet for a rehearsal), its
+    /// secrets redacted: for reports.
+    public func loadedPlan() throws -> LoadedPlan {
+        let metadata = try RunMetadata.read(from: self)
+        let kept = try KeptPlanBundle.read(from: self)
+        guard kept.sha256 == metadata.planSHA256 else {
             throw JournalError(path: bundlePath, message: "the plan bundle does not match the run's hash")
         }
-        var loaded = try PlanLoader.parse(text: bundle.planText, path: metadata.planPath, environment: bundle.variables) { path in
+        return try Self.load(kept.redactedBundle, path: metadata.planPath)
+    }
+
+    /// The plan and bundle exactly as the run had them, its withheld secrets taken from `environment`: for resuming.
+    func restoredPlan(metadata: RunMetadata, environment: [String: String]) throws -> (LoadedPlan, PlanBundle) {
+        let bundle = try KeptPlanBundle.read(from: self).restored(environment: environment, path: bundlePath)
+        guard bundle.sha256 == metadata.planSHA256 else {
+            throw JournalError(path: bundlePath, message: "the plan bundle does not match the run's hash")
+        }
+        return (try Self.load(bundle, path: metadata.planPath), bundle)
+    }
+
+    private static func load(_ bundle: PlanBundle, path: String) throws -> LoadedPlan {
+        var loaded = try PlanLoader.parse(text: bundle.planText, path: path, environment: bundle.variables) { path in
             guard let source = bundle.hookSource(forPath: path) else { throw HookFileNotFound(path: path) }
             return source
         }
         if bundle.rehearsal { loaded = try loaded.forRehearsal() }
-        return (loaded, bundle)
+        return loaded
     }
 
     /// The run's report: journal, plan, probe samples and prediction.
     public func report() throws -> RunReport {
         let metadata = try RunMetadata.read(from: self)
         let summary = RunSummary(planName: metadata.plan, records: try RunJournal.read(path: journalPath))
-        let (loaded, _) = try loadedPlan(metadata: metadata)
+        let loaded = try loadedPlan()
         let downtime = try ProbeLog.read(from: self).map { DowntimeFigures(samples: $0, newMajor: loaded.plan.postgres?.to.version) }
         return RunReport(summary: summary, rehearsal: metadata.rehearsal, steps: StepPlanner.steps(for: loaded.plan),
                          hosts: loaded.plan.hosts.map(\.name), downtime: downtime, prediction: try Prediction.read(from: self))

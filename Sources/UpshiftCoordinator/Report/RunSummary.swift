@@ -85,38 +85,38 @@ public struct RunSummary: Codable, Sendable {
         }
         for record in records {
             switch record.kind {
-            case "run.started":
+            case .runStarted:
                 startedAt = startedAt ?? record.at
-            case "run.finished":
+            case .runFinished:
                 result = record.outcome?.rawValue ?? "failed"
                 reason = record.message
                 finishedAt = record.at
-            case "step.output" where record.unit?.hasPrefix("verify.") == true:
-                // "ROWS_OLD ROWS_NEW match|differ", keyed verify.DATABASE.SCHEMA.TABLE
-                let words = (record.message ?? "").split(separator: " ")
-                if words.count == 3, let old = Int64(words[0]), let new = Int64(words[1]) {
-                    verify.append(VerifiedTable(table: String(record.unit!.dropFirst("verify.".count)), host: record.host ?? "",
-                                                rowsOld: old, rowsNew: new, match: words[2] == "match"))
+            case .stepOutput:
+                if let table = record.output?.tableVerified {
+                    verify.append(VerifiedTable(table: table.table, host: record.host ?? "", rowsOld: table.oldRows ?? -1,
+                                                rowsNew: table.newRows, match: table.matches))
                 }
-            case "step.check":
-                checks.append(Check(name: record.unit ?? "", host: record.host ?? "", verdict: record.level ?? "", text: record.message ?? ""))
-            case "run.advice":
+            case .stepCheck:
+                if let check = record.check {
+                    checks.append(Check(name: check.name, host: record.host ?? "", verdict: check.verdict.rawValue, text: record.message ?? ""))
+                }
+            case .runAdvice:
                 advice = record.message
-            case "step.requested":
+            case .stepRequested:
                 for host in (record.message ?? "").split(separator: ",") { _ = slot(record.step ?? "", String(host)) }
-            case "step.started":
+            case .stepStarted:
                 let i = slot(record.step ?? "", record.host ?? "")
                 steps[i].startedAt = record.at
                 steps[i].status = "running"
-            case "step.progress":
+            case .stepProgress:
                 let i = slot(record.step ?? "", record.host ?? "")
                 let done = record.done.map { String(format: "%g", $0) } ?? "?"
                 steps[i].progress = record.total.map { "\(done)/\(String(format: "%g", $0)) \(record.unit ?? "")" } ?? "\(done) \(record.unit ?? "")"
-            case "step.finished", "step.failed":
+            case .stepFinished, .stepFailed:
                 let i = slot(record.step ?? "", record.host ?? "")
                 steps[i].finishedAt = record.at
                 steps[i].durationMS = record.durationMS
-                steps[i].status = record.kind == "step.finished" ? "done" : "failed"
+                steps[i].status = record.kind == .stepFinished ? "done" : "failed"
                 steps[i].error = record.message
             default:
                 break

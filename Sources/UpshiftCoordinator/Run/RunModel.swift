@@ -48,7 +48,7 @@ public enum RunAction: Sendable, Equatable {
     /// Ship the plan bundle to the host.
     case sendPlan(host: String)
     /// Ask each host to run the step, handing it the facts earlier steps reported.
-    case runStep(stepID: String, hosts: [String], inputs: [String: String])
+    case runStep(stepID: String, hosts: [String], facts: [HostFact])
     /// Append an entry to the run journal (before anything it announces happens).
     case journal(JournalRecord)
     /// Show something to the operator.
@@ -67,15 +67,14 @@ public struct ProgressLine: Sendable, Equatable {
     public var text: String
     /// Severity: info, warning or error.
     public var level: String
-    /// What the line reports, for live displays and `--json`: `started`, `progress`, `log`, `check`,
-    /// `finished`, `failed`, or nil for anything else.
-    public var kind: String?
+    /// What the line reports, for live displays and `--json`; nil for anything else.
+    public var kind: ProgressKind?
     /// Progress figures of a `progress` line.
     public var done: Double?
     public var total: Double?
     public var unit: String?
 
-    public init(host: String? = nil, stepID: String? = nil, text: String, level: String = "info", kind: String? = nil,
+    public init(host: String? = nil, stepID: String? = nil, text: String, level: String = "info", kind: ProgressKind? = nil,
                 done: Double? = nil, total: Double? = nil, unit: String? = nil) {
         self.host = host
         self.stepID = stepID
@@ -86,4 +85,9 @@ public struct ProgressLine: Sendable, Equatable {
         self.total = total
         self.unit = unit
     }
+}
+
+/// What a step's progress line reports; the raw value is the `kind` field of `--json` output.
+public enum ProgressKind: String, Sendable, Equatable {
+    case started, progress, log, check, finished, failed
 }

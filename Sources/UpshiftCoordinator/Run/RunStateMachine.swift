@@ -30,9 +30,8 @@ public struct RunStateMachine: Sendable {
     public private(set) var completed: Set<String>
     private(set) var state: State = .idle
     private var passedPointOfNoReturn = false
-    /// Facts steps reported (`HOST.KEY`), handed to every later step with the run's own inputs.
-    public private(set) var facts: [String: String]
-    private let runInputs: [String: String]
+    /// Facts steps reported, handed to every later step.
+    public private(set) var facts: RunFacts
     /// Hosts that run the `rollback` step when the run fails before its point of no return; empty for none.
     public let rollbackHosts: [String]
     /// A resumed run whose journal shows a rollback under way carries on with it, with this reason.
@@ -45,9 +44,9 @@ public struct RunStateMachine: Sendable {
     private var reattaching: Set<String> = []
 
     /// A machine for `steps` over `hosts`; `completed` lists step ids a resumed run need not run again,
-    /// `facts` what they reported, and `runInputs` values the runner made for this run (never journaled).
+    /// and `facts` what they reported.
     public init(steps: [Step], hosts: [String], planSHA256: String, completed: Set<String> = [],
-                facts: [String: String] = [:], runInputs: [String: String] = [:], rollbackHosts: [String] = [],
+                facts: RunFacts = RunFacts(), rollbackHosts: [String] = [],
                 rollbackUnderWay: String? = nil, afterRollbackSteps: [Step] = [], reattachSeconds: Int = 120) {
         self.reattachSeconds = reattachSeconds
         self.rollbackHosts = rollbackHosts
@@ -58,10 +57,9 @@ public struct RunStateMachine: Sendable {
         self.planSHA256 = planSHA256
         self.completed = completed
         self.facts = facts
-        self.runInputs = runInputs
         // A run that journaled an agent's point-of-no-return fact is past it, whatever step it was in.
         self.passedPointOfNoReturn = steps.contains { completed.contains($0.id) && $0.isPointOfNoReturn }
-            || facts.keys.contains { $0.hasSuffix("." + StepFact.pointOfNoReturn) }
+            || facts.crossedPointOfNoReturn
     }
 
     /// True once the run has ended.
@@ -75,7 +73,7 @@ public struct RunStateMachine: Sendable {
         switch (state, event) {
         case (.idle, .start):
             state = .connecting(pending: Set(hosts))
-            return [.journal(JournalRecord(kind: "run.started", message: "\(steps.count) steps on \(hosts.count) hosts"))]
+            return [.journal(JournalRecord(kind: .runStarted, message: "\(steps.count) steps on \(hosts.count) hosts"))]
                 + hosts.map { .connect(host: $0, retryForSeconds: 0) }
 
         case (.connecting(var pending), .connected(let host, let hello)):
@@ -89,7 +87,7 @@ public struct RunStateMachine: Sendable {
             pending.remove(host)
             let found = hello.postgres.map { "\($0.major)" }.joined(separator: ", ")
             var actions: [RunAction] = [
-                .journal(JournalRecord(kind: "host.connected", host: host, message: "PostgreSQL found: \(found.isEmpty ? "none" : found)")),
+                .journal(JournalRecord(kind: .hostConnected, host: host, message: "PostgreSQL found: \(found.isEmpty ? "none" : found)")),
                 .show(ProgressLine(host: host, text: "connected (\(hello.hostname); PostgreSQL \(found.isEmpty ? "none" : found))")),
             ]
             if pending.isEmpty {
@@ -109,7 +107,7 @@ public struct RunStateMachine: Sendable {
                 return fail(before: "\(host) loaded plan \(sha.prefix(12)), expected \(planSHA256.prefix(12))", host: host)
             }
             pending.remove(host)
-            var actions: [RunAction] = [.journal(JournalRecord(kind: "host.plan-loaded", host: host))]
+            var actions: [RunAction] = [.journal(JournalRecord(kind: .hostPlanLoaded, host: host))]
             if pending.isEmpty, let reason = rollbackUnderWay {
                 actions += rollBack(because: reason)
             } else if pending.isEmpty {
@@ -125,9 +123,9 @@ public struct RunStateMachine: Sendable {
                 return [.show(ProgressLine(host: event.host, stepID: event.stepID, text: "ignored a stray event", level: "warning"))]
             }
             switch event.kind {
-            case .output(let key, let value):
-                facts["\(event.host).\(key)"] = value
-                return recorded(event) + (key == StepFact.pointOfNoReturn ? crossedPointOfNoReturn(on: event.host) : [])
+            case .output(let output):
+                facts.record(HostFact(host: event.host, output: output))
+                return recorded(event) + (output.isPointOfNoReturn ? crossedPointOfNoReturn(on: event.host) : [])
             case .finished:
                 pending.remove(event.host)
                 return recorded(event) + afterHostReported(index: index, pending: pending, failures: failures)
@@ -145,7 +143,7 @@ public struct RunStateMachine: Sendable {
             }
             // The step goes on on the agent, which owns it: reconnect and re-attach rather than fail it.
             reattaching.insert(host)
-            return [.journal(JournalRecord(kind: "host.link-lost", step: steps[index].id, host: host, message: error)),
+            return [.journal(JournalRecord(kind: .hostLinkLost, step: steps[index].id, host: host, message: error)),
                     .show(ProgressLine(host: host, stepID: steps[index].id, text: "link lost (\(error)); re-attaching", level: "warning")),
                     .connect(host: host, retryForSeconds: reattachSeconds)]
 
@@ -153,7 +151,7 @@ public struct RunStateMachine: Sendable {
             guard hello.agentName == host, hello.protocolVersion == wireProtocolVersion, pending.contains(host) else {
                 return handle(.connectFailed(host: host, error: "the agent at \(host)'s address says it is '\(hello.agentName)'"))
             }
-            return [.journal(JournalRecord(kind: "host.reconnected", step: steps[index].id, host: host)), .sendPlan(host: host)]
+            return [.journal(JournalRecord(kind: .hostReconnected, step: steps[index].id, host: host)), .sendPlan(host: host)]
 
         case (.running(let index, let pending, _), .planLoaded(let host, let sha)) where reattaching.contains(host):
             reattaching.remove(host)
@@ -161,7 +159,7 @@ public struct RunStateMachine: Sendable {
                 return handle(.connectFailed(host: host, error: "\(host) loaded plan \(sha.prefix(12)), expected \(planSHA256.prefix(12))"))
             }
             // The agent answers for the same step of the same run: it re-attaches, or replays how it ended.
-            return [.runStep(stepID: steps[index].id, hosts: [host], inputs: facts.merging(runInputs) { $1 })]
+            return [.runStep(stepID: steps[index].id, hosts: [host], facts: facts.all)]
 
         case (.running(let index, var pending, var failures), .connectFailed(let host, let error)):
             reattaching.remove(host)
@@ -170,7 +168,7 @@ public struct RunStateMachine: Sendable {
             pending.remove(host)
             failures[host] = "lost the link to its agent and could not re-attach within \(reattachSeconds) s: \(error)"
             return [
-                .journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: failures[host])),
+                .journal(JournalRecord(kind: .stepFailed, step: step.id, host: host, message: failures[host])),
                 .show(ProgressLine(host: host, stepID: step.id, text: "failed: \(failures[host]!)", level: "error")),
             ] + afterHostReported(index: index, pending: pending, failures: failures)
 
@@ -183,7 +181,7 @@ public struct RunStateMachine: Sendable {
             pending.remove(host)
             failures[host] = error
             return [
-                .journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: error)),
+                .journal(JournalRecord(kind: .stepFailed, step: step.id, host: host, message: error)),
                 .show(ProgressLine(host: host, stepID: step.id, text: "failed: \(error)", level: "error")),
             ] + afterHostReported(index: index, pending: pending, failures: failures)
 
@@ -191,21 +189,21 @@ public struct RunStateMachine: Sendable {
              (.connecting, .refused(let host, let error)), (.loadingPlan, .refused(let host, let error)):
             return fail(before: "\(host): \(error)", host: host)
 
-        case (.rollingBack(let reason, var pending, var failures), .step(let event)) where event.stepID == "rollback":
+        case (.rollingBack(let reason, var pending, var failures), .step(let event)) where event.stepID == BuiltinStep.rollback.id:
             guard pending.contains(event.host) else { return [] }
             switch event.kind {
             case .finished(let ms):
                 pending.remove(event.host)
                 state = .rollingBack(reason: reason, pending: pending, failures: failures)
-                return [.journal(JournalRecord(kind: "step.finished", step: "rollback", host: event.host, at: event.at, durationMS: ms)),
-                        .show(ProgressLine(host: event.host, stepID: "rollback", text: "old cluster back in \(seconds(ms))"))]
+                return [.journal(JournalRecord(kind: .stepFinished, step: BuiltinStep.rollback.id, host: event.host, at: event.at, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: BuiltinStep.rollback.id, text: "old cluster back in \(seconds(ms))"))]
                     + afterRollbackReport()
             case .failed(let error, let ms):
                 pending.remove(event.host)
                 failures[event.host] = error
                 state = .rollingBack(reason: reason, pending: pending, failures: failures)
-                return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: event.host, at: event.at, message: error, durationMS: ms)),
-                        .show(ProgressLine(host: event.host, stepID: "rollback", text: "rollback failed: \(error)", level: "error"))]
+                return [.journal(JournalRecord(kind: .stepFailed, step: BuiltinStep.rollback.id, host: event.host, at: event.at, message: error, durationMS: ms)),
+                        .show(ProgressLine(host: event.host, stepID: BuiltinStep.rollback.id, text: "rollback failed: \(error)", level: "error"))]
                     + afterRollbackReport()
             case .started, .log, .progress, .output, .check, .journaled:
                 return handleRollbackDetail(event)
@@ -213,7 +211,7 @@ public struct RunStateMachine: Sendable {
 
         case (.rollingBack(_, let pending, _), .disconnected(let host, let error)):
             guard pending.contains(host) else { return [] }
-            return [.show(ProgressLine(host: host, stepID: "rollback", text: "\(error); reconnecting to roll back", level: "warning")),
+            return [.show(ProgressLine(host: host, stepID: BuiltinStep.rollback.id, text: "\(error); reconnecting to roll back", level: "warning")),
                     .connect(host: host, retryForSeconds: max(reattachSeconds, 30))]
 
         case (.rollingBack, .refused(let host, let error)):
@@ -227,7 +225,7 @@ public struct RunStateMachine: Sendable {
             return pending.contains(host) ? [.sendPlan(host: host)] : []
 
         case (.rollingBack(_, let pending, _), .planLoaded(let host, _)):
-            return pending.contains(host) ? [.runStep(stepID: "rollback", hosts: [host], inputs: facts.merging(runInputs) { $1 })] : []
+            return pending.contains(host) ? [.runStep(stepID: BuiltinStep.rollback.id, hosts: [host], facts: facts.all)] : []
 
         case (.afterRollback(let index, let reason, var pending, var failures), .step(let event)):
             let step = afterRollbackSteps[index]
@@ -253,7 +251,7 @@ public struct RunStateMachine: Sendable {
             pending.remove(host)
             failures[host] = error
             state = .afterRollback(index: index, reason: reason, pending: pending, failures: failures)
-            return [.journal(JournalRecord(kind: "step.failed", step: step.id, host: host, message: error))] + afterRollbackHookReported()
+            return [.journal(JournalRecord(kind: .stepFailed, step: step.id, host: host, message: error))] + afterRollbackHookReported()
 
         case (.finished, _):
             return []
@@ -268,29 +266,28 @@ public struct RunStateMachine: Sendable {
         let step = event.stepID, host = event.host
         switch event.kind {
         case .started:
-            return [.journal(JournalRecord(kind: "step.started", step: step, host: host, at: event.at)),
-                    .show(ProgressLine(host: host, stepID: step, text: "started", kind: "started"))]
+            return [.journal(JournalRecord(kind: .stepStarted, step: step, host: host, at: event.at)),
+                    .show(ProgressLine(host: host, stepID: step, text: "started", kind: .started))]
         case .log(let level, let message):
-            return [.journal(JournalRecord(kind: "step.log", step: step, host: host, at: event.at, message: message, level: level)),
-                    .show(ProgressLine(host: host, stepID: step, text: message, level: level, kind: "log"))]
+            return [.journal(JournalRecord(kind: .stepLog, step: step, host: host, at: event.at, message: message, level: level)),
+                    .show(ProgressLine(host: host, stepID: step, text: message, level: level, kind: .log))]
         case .progress(let done, let total, let unit):
             let figure = total.map { "\(format(done))/\(format($0)) \(unit)" } ?? "\(format(done)) \(unit)"
-            return [.journal(JournalRecord(kind: "step.progress", step: step, host: host, at: event.at, done: done, total: total, unit: unit)),
-                    .show(ProgressLine(host: host, stepID: step, text: figure, kind: "progress", done: done, total: total, unit: unit))]
-        case .output(let key, let value):
-            return [.journal(JournalRecord(kind: "step.output", step: step, host: host, at: event.at, message: value, unit: key))]
+            return [.journal(JournalRecord(kind: .stepProgress, step: step, host: host, at: event.at, done: done, total: total, unit: unit)),
+                    .show(ProgressLine(host: host, stepID: step, text: figure, kind: .progress, done: done, total: total, unit: unit))]
+        case .output(let output):
+            return [.journal(JournalRecord(kind: .stepOutput, step: step, host: host, at: event.at, output: output))]
         case .check(let check):
             let text = "\(check.verdict.rawValue.uppercased()) \(check.name): \(check.detail)" + (check.remedy.map { " — \($0)" } ?? "")
-            return [.journal(JournalRecord(kind: "step.check", step: step, host: host, at: event.at, message: text,
-                                           unit: check.name, level: check.verdict.rawValue)),
+            return [.journal(JournalRecord(kind: .stepCheck, step: step, host: host, at: event.at, message: text, check: check)),
                     .show(ProgressLine(host: host, stepID: step, text: text,
-                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info", kind: "check"))]
+                                       level: check.verdict == .fail ? "error" : check.verdict == .warn ? "warning" : "info", kind: .check))]
         case .finished(let ms):
-            return [.journal(JournalRecord(kind: "step.finished", step: step, host: host, at: event.at, durationMS: ms)),
-                    .show(ProgressLine(host: host, stepID: step, text: "finished in \(seconds(ms))", kind: "finished"))]
+            return [.journal(JournalRecord(kind: .stepFinished, step: step, host: host, at: event.at, durationMS: ms)),
+                    .show(ProgressLine(host: host, stepID: step, text: "finished in \(seconds(ms))", kind: .finished))]
         case .failed(let error, let ms):
-            return [.journal(JournalRecord(kind: "step.failed", step: step, host: host, at: event.at, message: error, durationMS: ms)),
-                    .show(ProgressLine(host: host, stepID: step, text: "failed: \(error)", level: "error", kind: "failed"))]
+            return [.journal(JournalRecord(kind: .stepFailed, step: step, host: host, at: event.at, message: error, durationMS: ms)),
+                    .show(ProgressLine(host: host, stepID: step, text: "failed: \(error)", level: "error", kind: .failed))]
         case .journaled:
             return []
         }
@@ -319,9 +316,9 @@ public struct RunStateMachine: Sendable {
         guard !rollbackHosts.isEmpty else { return finish(.failed, reason: reason) }
         state = .rollingBack(reason: reason, pending: Set(rollbackHosts), failures: [:])
         return [
-            .journal(JournalRecord(kind: "run.rollback", message: reason)),
-            .show(ProgressLine(stepID: "rollback", text: "rolling back to the old cluster: \(reason)", level: "warning")),
-            .runStep(stepID: "rollback", hosts: rollbackHosts, inputs: facts.merging(runInputs) { $1 }),
+            .journal(JournalRecord(kind: .runRollback, message: reason)),
+            .show(ProgressLine(stepID: BuiltinStep.rollback.id, text: "rolling back to the old cluster: \(reason)", level: "warning")),
+            .runStep(stepID: BuiltinStep.rollback.id, hosts: rollbackHosts, facts: facts.all),
         ]
     }
 
@@ -331,7 +328,7 @@ public struct RunStateMachine: Sendable {
         pending.remove(host)
         failures[host] = why
         state = .rollingBack(reason: reason, pending: pending, failures: failures)
-        return [.journal(JournalRecord(kind: "step.failed", step: "rollback", host: host, message: why))] + afterRollbackReport()
+        return [.journal(JournalRecord(kind: .stepFailed, step: BuiltinStep.rollback.id, host: host, message: why))] + afterRollbackReport()
     }
 
     private mutating func afterRollbackReport() -> [RunAction] {
@@ -351,8 +348,8 @@ public struct RunStateMachine: Sendable {
         guard index < afterRollbackSteps.count else { return finish(.rolledBack, reason: reason) }
         let step = afterRollbackSteps[index]
         state = .afterRollback(index: index, reason: reason, pending: Set(step.hosts), failures: [:])
-        return [.journal(JournalRecord(kind: "step.requested", step: step.id, message: step.hosts.joined(separator: ","))),
-                .runStep(stepID: step.id, hosts: step.hosts, inputs: facts.merging(runInputs) { $1 })]
+        return [.journal(JournalRecord(kind: .stepRequested, step: step.id, message: step.hosts.joined(separator: ","))),
+                .runStep(stepID: step.id, hosts: step.hosts, facts: facts.all)]
     }
 
     /// Called when a host has reported on an `after:rollback` hook: the next one, or the end. A failed hook
@@ -368,14 +365,14 @@ public struct RunStateMachine: Sendable {
 
     private mutating func handleRollbackDetail(_ event: StepEvent) -> [RunAction] {
         switch event.kind {
-        case .output(let key, let value) where key == StepFact.pointOfNoReturn:
-            facts["\(event.host).\(key)"] = value
+        case .output(let output) where output.isPointOfNoReturn:
+            facts.record(HostFact(host: event.host, output: output))
             return recorded(event) + crossedPointOfNoReturn(on: event.host)
         case .log(let level, let message):
-            return [.journal(JournalRecord(kind: "step.log", step: "rollback", host: event.host, at: event.at, message: message, level: level)),
-                    .show(ProgressLine(host: event.host, stepID: "rollback", text: message, level: level))]
+            return [.journal(JournalRecord(kind: .stepLog, step: BuiltinStep.rollback.id, host: event.host, at: event.at, message: message, level: level)),
+                    .show(ProgressLine(host: event.host, stepID: BuiltinStep.rollback.id, text: message, level: level))]
         case .started:
-            return [.journal(JournalRecord(kind: "step.started", step: "rollback", host: event.host, at: event.at))]
+            return [.journal(JournalRecord(kind: .stepStarted, step: BuiltinStep.rollback.id, host: event.host, at: event.at))]
         default:
             return []
         }
@@ -385,7 +382,7 @@ public struct RunStateMachine: Sendable {
     private mutating func crossedPointOfNoReturn(on host: String) -> [RunAction] {
         guard !passedPointOfNoReturn else { return [] }
         passedPointOfNoReturn = true
-        return [.journal(JournalRecord(kind: "run.point-of-no-return", host: host)),
+        return [.journal(JournalRecord(kind: .runPointOfNoReturn, host: host)),
                 .show(ProgressLine(host: host, text: "past the point of no return: the new primary may start", level: "warning"))]
     }
 
@@ -400,8 +397,8 @@ public struct RunStateMachine: Sendable {
         if step.isPointOfNoReturn {
             actions.append(.show(ProgressLine(stepID: step.id, text: "point of no return: \(step.id)", level: "warning")))
         }
-        actions.append(.journal(JournalRecord(kind: "step.requested", step: step.id, message: step.hosts.joined(separator: ","))))
-        actions.append(.runStep(stepID: step.id, hosts: step.hosts, inputs: facts.merging(runInputs) { $1 }))
+        actions.append(.journal(JournalRecord(kind: .stepRequested, step: step.id, message: step.hosts.joined(separator: ","))))
+        actions.append(.runStep(stepID: step.id, hosts: step.hosts, facts: facts.all))
         return actions
     }
 
@@ -412,7 +409,7 @@ public struct RunStateMachine: Sendable {
     private mutating func finish(_ outcome: RunOutcome, reason: String?) -> [RunAction] {
         state = .finished(outcome)
         return [
-            .journal(JournalRecord(kind: "run.finished", message: reason, outcome: outcome)),
+            .journal(JournalRecord(kind: .runFinished, message: reason, outcome: outcome)),
             .finish(outcome, reason: reason),
         ]
     }

@@ -20,19 +20,19 @@ public struct RunDirectory: Sendable {
     public var secretsPath: String { path + "/secrets.json" }
 
     /// Makes this run's secrets and keeps them, readable by the owner only.
-    func makeSecrets() throws -> [String: String] {
-        let secrets = ["run.sync-secret": RunIdentity.random(bytes: 24)]
+    func makeSecrets() throws -> RunSecrets {
+        let secrets = RunSecrets(syncSecret: RunIdentity.random(bytes: 24))
         let data = try JSONEncoder().encode(secrets)
         try SecureFiles.write(String(decoding: data, as: UTF8.self), to: secretsPath, mode: 0o600)
         return secrets
     }
 
     /// The secrets `makeSecrets` kept.
-    func readSecrets() throws -> [String: String] {
+    func readSecrets() throws -> RunSecrets {
         guard let data = FileManager.default.contents(atPath: secretsPath) else {
             throw JournalError(path: secretsPath, message: "the run's secrets are missing")
         }
-        return try JSONDecoder().decode([String: String].self, from: data)
+        return try JSONDecoder().decode(RunSecrets.self, from: data)
     }
 
     /// `runs/NAME-YYYYMMDD-HHMMSS` beside the plan file.

@@ -29,8 +29,8 @@ public struct RunLauncher {
         let secrets = try runDirectory.makeSecrets()
         try RunMetadata(plan: loaded.plan.name, planPath: loaded.path, run: runID, planSHA256: bundle.sha256,
                         rehearsal: rehearsal, createdAt: Date()).write(to: runDirectory)
-        // The bundle holds the plan's variables: readable by the owner only.
-        try SecureFiles.write(String(decoding: try JSONEncoder().encode(bundle), as: UTF8.self), to: runDirectory.bundlePath, mode: 0o600)
+        // The bundle is kept without the secrets among the plan's variables.
+        try KeptPlanBundle(bundle).write(to: runDirectory)
         let runsDirectory = URL(fileURLWithPath: runDirectory.path).deletingLastPathComponent().path
         if let prediction = Prediction.latest(planName: loaded.plan.name, in: runsDirectory, excluding: runDirectory.path) {
             try prediction.write(to: runDirectory)
@@ -39,15 +39,15 @@ public struct RunLauncher {
 
         let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: true, journal: journal, output: output)
         if case .refused(let reason) = probe {
-            try journal.append(JournalRecord(kind: "run.finished", message: reason, outcome: .failed))
+            try journal.append(JournalRecord(kind: .runFinished, message: reason, outcome: .failed))
             return (.failed, reason)
         }
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: runID, journal: journal, output: output)
-        let (outcome, reason) = try await runner.run(runInputs: secrets)
+        let (outcome, reason) = try await runner.run(secrets: secrets)
         try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         if outcome == .failedAfterPointOfNoReturn {
             let advice = RollbackRoute.advice(for: loaded.plan)
-            try journal.append(JournalRecord(kind: "run.advice", message: advice))
+            try journal.append(JournalRecord(kind: .runAdvice, message: advice))
             output.show(ProgressLine(text: advice, level: "error"))
         }
         return (outcome, reason)
@@ -86,27 +86,25 @@ public struct RunResumer {
     /// Carries the run on from its journal: finished steps are skipped, the step that was under way is asked
     /// for again (an agent answers from its own journal and never runs a step twice), a rollback under way
     /// goes on. Returns nil outcome when the run had already ended.
-    public func resume(output: ProgressOutput) async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
+    /// Variables the run kept no value of (secrets) come from `environment`.
+    public func resume(output: ProgressOutput, environment: [String: String] = ProcessInfo.processInfo.environment)
+        async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
         let metadata = try RunMetadata.read(from: runDirectory)
-        let (loaded, bundle) = try runDirectory.loadedPlan(metadata: metadata)
         let records = try RunJournal.read(path: runDirectory.journalPath)
-        if let end = records.last(where: { $0.kind == "run.finished" }) {
+        if let end = records.last(where: { $0.kind == .runFinished }) {
             return (end.outcome ?? .failed, end.message, true)
         }
+        let (loaded, bundle) = try runDirectory.restoredPlan(metadata: metadata, environment: environment)
         let summary = RunSummary(planName: metadata.plan, records: records)
-        var facts: [String: String] = [:]
-        for record in records where record.kind == "step.output" {
-            if let host = record.host, let key = record.unit, let value = record.message { facts["\(host).\(key)"] = value }
-        }
-        let rollback = records.last(where: { $0.kind == "run.rollback" })?.message
+        let rollback = records.last(where: { $0.kind == .runRollback })?.message
         let journal = try RunJournal(path: runDirectory.journalPath, runID: metadata.run, planSHA256: bundle.sha256)
-        try journal.append(JournalRecord(kind: "run.resumed", message: "\(summary.completedStepIDs.count) steps already done"))
+        try journal.append(JournalRecord(kind: .runResumed, message: "\(summary.completedStepIDs.count) steps already done"))
         // The probe carries on where the dead coordinator's stopped (its table is already there; the primary
         // may be down at this moment, so nothing is prepared).
         let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: false, journal: journal, output: output)
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: metadata.run, journal: journal, output: output)
-        let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: facts, rollbackUnderWay: rollback,
-                                                     runInputs: try runDirectory.readSecrets())
+        let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: RunFacts(journal: records),
+                                                     rollbackUnderWay: rollback, secrets: try runDirectory.readSecrets())
         try probe.finish(directory: runDirectory, newMajor: loaded.plan.postgres?.to.version, journal: journal, output: output)
         return (outcome, reason, false)
     }

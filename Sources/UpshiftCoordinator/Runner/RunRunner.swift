@@ -27,13 +27,14 @@ public final class RunRunner: @unchecked Sendable {
         self.output = output
     }
 
-    /// Runs the plan to its end; `completed` lists steps a resumed run skips, `runInputs` the values made for
-    /// this run (kept in the run directory, so a resumed run hands the agents the same ones).
-    public func run(completed: Set<String> = [], facts: [String: String] = [:], rollbackUnderWay: String? = nil,
-                    runInputs: [String: String] = [:]) async throws -> (RunOutcome, String?) {
+    /// Runs the plan to its end; `completed` lists steps a resumed run skips and `facts` what they reported;
+    /// `secrets` are the values made for this run (kept in the run directory, so a resumed run hands the
+    /// agents the same ones).
+    public func run(completed: Set<String> = [], facts: RunFacts = RunFacts(), rollbackUnderWay: String? = nil,
+                    secrets: RunSecrets? = nil) async throws -> (RunOutcome, String?) {
         let hosts = plan.hosts.map(\.name)
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
-                                      facts: facts, runInputs: runInputs,
+                                      facts: facts,
                                       rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [],
                                       rollbackUnderWay: rollbackUnderWay,
                                       afterRollbackSteps: journal != nil ? StepPlanner.rollbackHookSteps(for: plan) : [],
@@ -53,9 +54,10 @@ public final class RunRunner: @unchecked Sendable {
                         group.addTask { await self.connect(planHost, retryForSeconds: retryForSeconds, links: links, events: continuation) }
                     case .sendPlan(let host):
                         await send(.loadPlan(bundle), to: host, links: links, events: continuation)
-                    case .runStep(let stepID, let stepHosts, let inputs):
+                    case .runStep(let stepID, let stepHosts, let facts):
                         for host in stepHosts {
-                            let request = StepRequest(runID: runID, stepID: stepID, host: host, planSHA256: bundle.sha256, inputs: inputs)
+                            let request = StepRequest(runID: runID, stepID: stepID, host: host, planSHA256: bundle.sha256,
+                                                      facts: facts, secrets: secrets)
                             await send(.runStep(request), to: host, links: links, events: continuation)
                         }
                     case .journal(let record):

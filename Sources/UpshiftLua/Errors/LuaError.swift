@@ -14,6 +14,8 @@ public struct LuaError: Error, CustomStringConvertible, Sendable, Equatable {
         case failed
         /// The hook's memory limit was reached.
         case memoryExhausted
+        /// The step the hook runs in was cancelled (a rollback, the agent stopping).
+        case cancelled
     }
 
     /// The hook's path as given to the sandbox (e.g. `Hooks/notify.lua`).
@@ -43,7 +45,7 @@ public struct LuaError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Kinds that end a hook even inside its own `pcall`.
     var terminatesHook: Bool {
         switch kind {
-        case .failed, .timeout, .budgetExhausted: true
+        case .failed, .timeout, .budgetExhausted, .cancelled: true
         case .syntax, .runtime, .memoryExhausted: false
         }
     }

@@ -26,6 +26,8 @@ extension LuaSandbox {
                             kind: .budgetExhausted)
         case UPSHIFT_STOP_DEADLINE:
             return LuaError(chunk: chunk, line: line, message: "wall-clock limit of \(limits.wallClock) reached", kind: .timeout)
+        case UPSHIFT_STOP_INTERRUPTED:
+            return LuaError(chunk: chunk, line: line, message: "hook stopped: \(interrupt.reason)", kind: .cancelled)
         case UPSHIFT_STOP_TERMINATED:
             return record.termination ?? LuaError(chunk: location.chunk, line: location.line, message: message, kind: .runtime)
         default:

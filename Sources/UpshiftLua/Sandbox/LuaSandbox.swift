@@ -9,6 +9,8 @@ public final class LuaSandbox {
     let state: OpaquePointer
     let control: UnsafeMutablePointer<upshift_control>
     let record = RunRecord()
+    /// Stops the running hook from another thread (a cancelled step).
+    public let interrupt = LuaInterrupt()
     private var functions: [Unmanaged<SwiftFunction>] = []
     private var upshiftTable: Int32 = 0
 
@@ -19,6 +21,7 @@ public final class LuaSandbox {
         control.initialize(to: upshift_control())
         control.pointee.memory_limit = max(0, limits.memoryLimit)
         control.pointee.dispatch = swiftFunctionDispatch
+        control.pointee.interrupt = interrupt.flag
         guard let state = upshift_newstate(control) else { fatalError("Lua could not allocate a state") }
         self.state = state
         openLibraries()

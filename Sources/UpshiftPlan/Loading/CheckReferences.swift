@@ -6,7 +6,7 @@ extension PlanDecoder {
         let ids = StepPlanner.strategyStepIDs(plan.strategy, plan: plan)
         for draft in hookDrafts {
             let id = draft.spec.at.stepID
-            if id == StepPlanner.rollbackStepID, plan.strategy == .inplace {
+            if id == BuiltinStep.rollback.id, plan.strategy == .inplace {
                 if draft.spec.at.timing == .before {
                     context.error(at: draft.atNode, "'at: before:rollback' is not a hook point: a rollback starts at once; use 'after:rollback'")
                 }

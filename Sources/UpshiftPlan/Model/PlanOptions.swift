@@ -26,22 +26,13 @@ public struct PlanOptions: Sendable, Equatable {
     /// Seconds the coordinator keeps trying to re-attach to a host's running step over a lost link before the
     /// step counts as failed on that host.
     public var reattachTimeoutS: Int = 120
-    /// Deadlines by step id (`step_timeouts:`), in seconds, over `PlanOptions.defaultStepTimeoutS`.
+    /// Deadlines by step id (`step_timeouts:`), in seconds, over `BuiltinStep.defaultTimeoutS`.
     public var stepTimeoutsS: [String: Int] = [:]
 
-    /// Deadlines of the built-in steps when the plan sets none: generous for the steps whose time grows with
-    /// the data, short for the ones that only start or stop a server.
-    public static let defaultStepTimeoutsS: [String: Int] = [
-        "preflight": 1800, "init-new": 600, "stop-primary": 4 * 3600, "detach-keep-old": 900, "stop-standbys": 900,
-        "pg-upgrade": 12 * 3600, "sync-standbys": 12 * 3600, "start-primary": 900, "start-standbys": 1800,
-        "basebackup-standbys": 48 * 3600, "verify": 4 * 3600, "verify-standbys": 4 * 3600, "statistics": 48 * 3600,
-        "rollback": 1800,
-    ]
-
-    /// The deadline of step `stepID` in seconds: the plan's, else the built-in default, else six hours
+    /// The deadline of step `stepID` in seconds: the plan's, else the built-in step's default, else six hours
     /// (a hook or SQL step is also bounded by the hook limits).
     public func stepTimeoutS(for stepID: String) -> Int {
-        stepTimeoutsS[stepID] ?? Self.defaultStepTimeoutsS[stepID] ?? 6 * 3600
+        stepTimeoutsS[stepID] ?? BuiltinStep(rawValue: stepID)?.defaultTimeoutS ?? 6 * 3600
     }
 
     /// The accepted values of `statistics`.

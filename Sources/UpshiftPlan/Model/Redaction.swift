@@ -12,4 +12,19 @@ public enum Redaction {
         return conninfo.replacingOccurrences(of: #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)"#, with: "$1***",
                                              options: [.regularExpression, .caseInsensitive])
     }
+
+    /// True when a plan variable holds a secret: a word of its name says so (`PROBE_PASSWORD`, `API_TOKEN`,
+    /// `PGPASSWORD`) or its value is a conninfo with a password in it.
+    public static func isSecret(variable name: String, value: String) -> Bool {
+        let words = name.uppercased().split(separator: "_")
+        return words.contains { secretWords.contains(String($0)) } || conninfo(value) != value
+    }
+
+    /// What may be kept on disk of a secret variable: a conninfo without its password, else `***`.
+    public static func keptValue(of value: String) -> String {
+        let redacted = conninfo(value)
+        return redacted != value ? redacted : "***"
+    }
+
+    private static let secretWords: Set<String> = ["PASSWORD", "PGPASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "CREDENTIALS"]
 }

@@ -14,6 +14,9 @@ public struct Step: Sendable, Equatable {
     /// is already done before doing it); other interrupted steps fail and the run rolls back or stops.
     public var isRerunnable: Bool
 
+    /// The built-in step this is, if it is one.
+    public var builtin: BuiltinStep? { if case .builtin(let step) = action { step } else { nil } }
+
     /// Creates a step.
     public init(id: String, hosts: [String], action: StepAction, isPointOfNoReturn: Bool = false,
                 downtime: DowntimeMark = .none, isRerunnable: Bool = false) {
@@ -28,8 +31,8 @@ public struct Step: Sendable, Equatable {
 
 /// What a step does.
 public enum StepAction: Sendable, Equatable {
-    /// A strategy step the agent knows how to run, by its step id.
-    case builtin(String)
+    /// A strategy step the agent knows how to run.
+    case builtin(BuiltinStep)
     /// A Lua hook file (`run:` as written) with its `with:` table.
     case hook(run: String, with: JSONValue)
     /// SQL text run against `old`, `new`, `source`, `target` or a conninfo.

@@ -17,21 +17,18 @@ public enum StepPlanner {
         return result
     }
 
-    /// The id of the step an in-place run runs on every host when it fails before its point of no return.
-    public static let rollbackStepID = "rollback"
-
     /// `rollback`, no step of the plan's run: asked of every host when an in-place run fails before its point
     /// of no return; nil for the other strategies.
     public static func rollbackStep(for plan: Plan) -> Step? {
         guard plan.strategy == .inplace else { return nil }
-        return Step(id: rollbackStepID, hosts: plan.hosts.map(\.name), action: .builtin(rollbackStepID))
+        return Step(id: BuiltinStep.rollback.id, hosts: plan.hosts.map(\.name), action: .builtin(.rollback))
     }
 
     /// The hooks a plan attaches `after:rollback`, as steps run once the old cluster is back on every host
     /// (resuming a paused PgBouncer, telling people); on every host unless `on:` says otherwise.
     public static func rollbackHookSteps(for plan: Plan) -> [Step] {
         guard let rollback = rollbackStep(for: plan) else { return [] }
-        let point = HookPoint(timing: .after, stepID: rollbackStepID)
+        let point = HookPoint(timing: .after, stepID: BuiltinStep.rollback.id)
         return zip(plan.hooks, hookNames(plan.hooks)).filter { $0.0.at == point }.map { hookStep($0.0, name: $0.1, attachedTo: rollback, plan: plan) }
     }
 

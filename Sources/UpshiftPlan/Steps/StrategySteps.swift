@@ -9,12 +9,12 @@ extension StepPlanner {
         let rsync = plan.options.standbys == .rsync
 
         var steps = [
-            builtin("preflight", all),
-            builtin("init-new", primary),
-            builtin("stop-primary", primary, downtime: .writesStop),
-            builtin("detach-keep-old", keptOld),
-            builtin("stop-standbys", upgradedStandbys, downtime: .readsStop),
-            builtin("pg-upgrade", primary),
+            builtin(.preflight, all),
+            builtin(.initNew, primary),
+            builtin(.stopPrimary, primary, downtime: .writesStop),
+            builtin(.detachKeepOld, keptOld),
+            builtin(.stopStandbys, upgradedStandbys, downtime: .readsStop),
+            builtin(.pgUpgrade, primary),
         ]
         // The new primary starts fenced (read-only) and `verify` lifts the fence once its tables match the
         // old cluster's checksums, so nothing a client writes can blur the comparison: verify closes the
@@ -23,21 +23,21 @@ extension StepPlanner {
         // state while writes already flow again, then lets replay go on. Basebackup standbys are built from
         // the verified primary afterwards.
         if rsync {
-            steps.append(builtin("sync-standbys", upgradedStandbys))
-            steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
-            steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
-            steps.append(builtin("verify", primary, downtime: .writesResume))
-            steps.append(builtin("verify-standbys", upgradedStandbys))
+            steps.append(builtin(.syncStandbys, upgradedStandbys))
+            steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
+            steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
+            steps.append(builtin(.verify, primary, downtime: .writesResume))
+            steps.append(builtin(.verifyStandbys, upgradedStandbys))
         } else {
-            steps.append(builtin("start-primary", primary, pointOfNoReturn: true))
-            steps.append(builtin("verify", primary, downtime: .writesResume))
-            steps.append(builtin("basebackup-standbys", upgradedStandbys))
-            steps.append(builtin("start-standbys", upgradedStandbys, downtime: .readsResume))
+            steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
+            steps.append(builtin(.verify, primary, downtime: .writesResume))
+            steps.append(builtin(.basebackupStandbys, upgradedStandbys))
+            steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
         }
-        if plan.options.statistics != "none" { steps.append(builtin("statistics", primary)) }
+        if plan.options.statistics != "none" { steps.append(builtin(.statistics, primary)) }
         return steps.map { step in
             var step = step
-            step.isRerunnable = rerunnableInplaceSteps.contains(step.id)
+            step.isRerunnable = step.builtin.map(rerunnableInplaceSteps.contains) ?? false
             return step
         }
     }
@@ -51,16 +51,16 @@ extension StepPlanner {
         let primaries = plan.hostNames { $0.role == .primary }
 
         var steps = [
-            builtin("preflight", all),
-            builtin("schema", target),
-            builtin("data", target),
-            builtin("catch-up", target),
-            builtin("fence-writes", source, downtime: .writesStop),
-            builtin("sequences", target),
-            builtin("switch", target, pointOfNoReturn: true, downtime: .writesResume),
+            builtin(.preflight, all),
+            builtin(.schema, target),
+            builtin(.data, target),
+            builtin(.catchUp, target),
+            builtin(.fenceWrites, source, downtime: .writesStop),
+            builtin(.sequences, target),
+            builtin(.switchover, target, pointOfNoReturn: true, downtime: .writesResume),
         ]
-        if plan.options.reverseReplication { steps.append(builtin("reverse-replication", source)) }
-        steps.append(builtin("verify", primaries))
+        if plan.options.reverseReplication { steps.append(builtin(.reverseReplication, source)) }
+        steps.append(builtin(.verify, primaries))
         return steps
     }
 
@@ -68,10 +68,10 @@ extension StepPlanner {
     /// start-standbys start what is not running and check it; verify compares and lifts the fence again;
     /// verify-standbys compares while replay is still held (or only resumes it once it passed); statistics
     /// analyzes again.
-    static let rerunnableInplaceSteps: Set<String> = ["preflight", "start-primary", "start-standbys", "verify", "verify-standbys", "statistics"]
+    static let rerunnableInplaceSteps: Set<BuiltinStep> = [.preflight, .startPrimary, .startStandbys, .verify, .verifyStandbys, .statistics]
 
-    private static func builtin(_ id: String, _ hosts: [String], pointOfNoReturn: Bool = false,
+    private static func builtin(_ step: BuiltinStep, _ hosts: [String], pointOfNoReturn: Bool = false,
                                 downtime: DowntimeMark = .none) -> Step {
-        Step(id: id, hosts: hosts, action: .builtin(id), isPointOfNoReturn: pointOfNoReturn, downtime: downtime)
+        Step(id: step.id, hosts: hosts, action: .builtin(step), isPointOfNoReturn: pointOfNoReturn, downtime: downtime)
     }
 }

@@ -1,0 +1,136 @@
+import Foundation
+
+/// A fact a step reports for later steps, one typed case per fact. Agents journal a step's outputs with its
+/// end and replay them; the coordinator journals them and hands every later step the facts of the run.
+public enum StepOutput: Codable, Sendable, Equatable {
+    /// `init-new`: the role initdb made the new cluster's owner (pg_upgrade and later steps connect as it).
+    case installUser(name: String)
+    /// `stop-primary`: the old primary's shutdown checkpoint location, which every standby must have replayed.
+    case shutdownCheckpoint(lsn: String)
+    /// `stop-primary`: every user table's row count and content hash at the shutdown checkpoint.
+    case tableChecksums(checksums: TableChecksums)
+    /// `pg-upgrade` on the primary: where its rsync daemon listens and the tablespaces it serves.
+    case syncEndpoint(port: Int, tablespaces: [SyncTablespace])
+    /// `verify`: one table compared, old cluster against new.
+    case tableVerified(verification: TableVerification)
+    /// `start-primary`: the agent journaled that the new primary may start; nothing rolls back past it.
+    case pointOfNoReturn(at: Date)
+
+    /// What the fact is about: a later fact with the same host and key replaces an earlier one.
+    public var key: String {
+        switch self {
+        case .installUser: "install-user"
+        case .shutdownCheckpoint: "shutdown-checkpoint"
+        case .tableChecksums: "table-checksums"
+        case .syncEndpoint: "sync-endpoint"
+        case .tableVerified(let verification): "verify.\(verification.table)"
+        case .pointOfNoReturn: "point-of-no-return"
+        }
+    }
+
+    /// The install user, for `installUser`.
+    public var installUser: String? { if case .installUser(let user) = self { user } else { nil } }
+    /// The checkpoint LSN, for `shutdownCheckpoint`.
+    public var shutdownCheckpoint: String? { if case .shutdownCheckpoint(let lsn) = self { lsn } else { nil } }
+    /// The checksums, for `tableChecksums`.
+    public var tableChecksums: TableChecksums? { if case .tableChecksums(let sums) = self { sums } else { nil } }
+    /// The rsync daemon's port and tablespaces, for `syncEndpoint`.
+    public var syncEndpoint: (port: Int, tablespaces: [SyncTablespace])? {
+        if case .syncEndpoint(let port, let tablespaces) = self { (port, tablespaces) } else { nil }
+    }
+    /// The comparison, for `tableVerified`.
+    public var tableVerified: TableVerification? { if case .tableVerified(let verification) = self { verification } else { nil } }
+    /// True for `pointOfNoReturn`.
+    public var isPointOfNoReturn: Bool { if case .pointOfNoReturn = self { true } else { false } }
+}
+
+/// A fact as a run holds it: which host's step reported it.
+public struct HostFact: Codable, Sendable, Equatable {
+    /// The plan host whose step reported it.
+    public var host: String
+    public var output: StepOutput
+
+    public init(host: String, output: StepOutput) {
+        self.host = host
+        self.output = output
+    }
+}
+
+/// Values the coordinator makes for one run and keeps with it (mode 0600), never journaled.
+public struct RunSecrets: Codable, Sendable, Equatable {
+    /// The one-time password of the primary's rsync daemon for this run's standby sync.
+    public var syncSecret: String
+
+    public init(syncSecret: String) {
+        self.syncSecret = syncSecret
+    }
+}
+
+/// Row count and an order-independent content hash of every user table, per database: what `verify` compares.
+public struct TableChecksums: Codable, Sendable, Equatable {
+    /// One table's figures.
+    public struct Entry: Codable, Sendable, Equatable {
+        public var rows: Int64
+        public var hash: String
+        /// How rows were hashed; the old side chooses and verify follows it.
+        public var method: HashMethod
+
+        public init(rows: Int64, hash: String, method: HashMethod) {
+            self.rows = rows
+            self.hash = hash
+            self.method = method
+        }
+    }
+
+    /// How a table's rows are hashed: `record` (hash_record_extended, the types' own hash functions, which
+    /// PostgreSQL keeps stable across versions for hash partitioning) or `text` (the row's text form, for
+    /// tables with a column type that has no hash function).
+    public enum HashMethod: String, Codable, Sendable {
+        case record, text
+    }
+
+    /// Keyed `database.schema.table`.
+    public var tables: [String: Entry]
+
+    public init(tables: [String: Entry]) {
+        self.tables = tables
+    }
+}
+
+/// One table compared by `verify`: its rows in the old cluster (nil when it had none) and the new.
+public struct TableVerification: Codable, Sendable, Equatable {
+    /// `database.schema.table`.
+    public var table: String
+    public var oldRows: Int64?
+    public var newRows: Int64
+    /// Same rows and same content hash.
+    public var matches: Bool
+
+    public init(table: String, oldRows: Int64?, newRows: Int64, matches: Bool) {
+        self.table = table
+        self.oldRows = oldRows
+        self.newRows = newRows
+        self.matches = matches
+    }
+}
+
+/// One tablespace the primary's rsync daemon serves besides the data directories. pg_upgrade leaves the new
+/// version's files in a sibling of the old version's folder inside the tablespace's location (`PG_15_…` and
+/// `PG_17_…`); the docs' per-tablespace rsync line sends both, so that the new one's files hard-link to the old one's.
+public struct SyncTablespace: Codable, Sendable, Equatable {
+    /// The tablespace's OID: the name of its symlink in `pg_tblspc`, the same on the primary and its standbys.
+    public let oid: UInt32
+    /// Its location on the primary.
+    public let location: String
+    /// The old version's folder inside the location, e.g. `PG_15_202209061`.
+    public let oldSubdir: String
+    /// The new version's folder, e.g. `PG_17_202406281`.
+    public let newSubdir: String
+
+    public init(oid: UInt32, location: String, oldSubdir: String, newSubdir: String) {
+        self.oid = oid
+        self.location = location
+        self.oldSubdir = oldSubdir
+        self.newSubdir = newSubdir
+    }
+}
