@@ -15,6 +15,10 @@ public enum StepOutput: Codable, Sendable, Equatable {
     case tableVerified(verification: TableVerification)
     /// `start-primary`: the agent journaled that the new primary may start; nothing rolls back past it.
     case pointOfNoReturn(at: Date)
+    /// `stop-standbys` and `detach-keep-old`: the replication slot this standby streams through on the primary.
+    case standbySlot(name: String)
+    /// `stop-primary` (before) and `start-primary` (after): the cluster's slots, publications and subscriptions.
+    case replication(moment: ReplicationMoment, shape: ReplicationShape)
 
     /// What the fact is about: a later fact with the same host and key replaces an earlier one.
     public var key: String {
@@ -25,6 +29,8 @@ public enum StepOutput: Codable, Sendable, Equatable {
         case .syncEndpoint: "sync-endpoint"
         case .tableVerified(let verification): "verify.\(verification.table)"
         case .pointOfNoReturn: "point-of-no-return"
+        case .standbySlot: "standby-slot"
+        case .replication(let moment, _): "replication.\(moment.rawValue)"
         }
     }
 
@@ -40,6 +46,12 @@ public enum StepOutput: Codable, Sendable, Equatable {
     }
     /// The comparison, for `tableVerified`.
     public var tableVerified: TableVerification? { if case .tableVerified(let verification) = self { verification } else { nil } }
+    /// The slot name, for `standbySlot`.
+    public var standbySlot: String? { if case .standbySlot(let name) = self { name } else { nil } }
+    /// The old primary's replication shape, for `replication(.before, …)`.
+    public var replicationBefore: ReplicationShape? { if case .replication(.before, let shape) = self { shape } else { nil } }
+    /// The new primary's replication shape, for `replication(.after, …)`.
+    public var replicationAfter: ReplicationShape? { if case .replication(.after, let shape) = self { shape } else { nil } }
     /// True for `pointOfNoReturn`.
     public var isPointOfNoReturn: Bool { if case .pointOfNoReturn = self { true } else { false } }
 }
@@ -132,5 +144,63 @@ public struct SyncTablespace: Codable, Sendable, Equatable {
         self.location = location
         self.oldSubdir = oldSubdir
         self.newSubdir = newSubdir
+    }
+}
+
+/// Whether a replication shape was read on the old primary before the upgrade or on the new one after it.
+public enum ReplicationMoment: String, Codable, Sendable {
+    case before, after
+}
+
+/// What a cluster streams and publishes: its replication slots, publications and subscriptions.
+public struct ReplicationShape: Codable, Sendable, Equatable {
+    public var slots: [ReplicationSlot]
+    /// `database.publication`.
+    public var publications: [String]
+    public var subscriptions: [SubscriptionState]
+
+    public init(slots: [ReplicationSlot] = [], publications: [String] = [], subscriptions: [SubscriptionState] = []) {
+        self.slots = slots
+        self.publications = publications
+        self.subscriptions = subscriptions
+    }
+}
+
+/// One replication slot and, after the upgrade, what the run did with it.
+public struct ReplicationSlot: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case physical, logical }
+    public var name: String
+    public var kind: Kind
+    /// The output plugin of a logical slot.
+    public var plugin: String?
+    /// The database of a logical slot.
+    public var database: String?
+    /// Where the slot's consumer resumes: a logical slot's confirmed position, else its restart position.
+    public var lsn: String?
+    /// What the run did with it (after the upgrade): re-created, carried, dropped, and for whom.
+    public var action: String?
+
+    public init(name: String, kind: Kind, plugin: String? = nil, database: String? = nil, lsn: String? = nil, action: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.plugin = plugin
+        self.database = database
+        self.lsn = lsn
+        self.action = action
+    }
+}
+
+/// One subscription as the catalog shows it.
+public struct SubscriptionState: Codable, Sendable, Equatable {
+    /// `database.subscription`.
+    public var name: String
+    public var enabled: Bool
+    /// The publisher-side slot it uses, if any.
+    public var slot: String?
+
+    public init(name: String, enabled: Bool, slot: String?) {
+        self.name = name
+        self.enabled = enabled
+        self.slot = slot
     }
 }

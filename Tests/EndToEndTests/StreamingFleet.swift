@@ -28,8 +28,9 @@ final class StreamingFleet {
 
     /// `standbys` names the standbys; those in `keepOld` stay on the old version as the rollback target.
     /// A fleet given `sharedTLS` adds its agents to that certificate folder (a rehearsal fleet beside a real one).
+    /// With `slots`, each standby streams through a physical slot `slot_NAME` on the primary (`primary_slot_name`).
     init(from: String = "15", to: String = "17", primary: String = "db1", standbys: [String] = ["db2"], keepOld: Set<String> = [],
-         prefix: String, sharedTLS: String? = nil, relocatedWAL: Bool = false) throws {
+         prefix: String, sharedTLS: String? = nil, relocatedWAL: Bool = false, slots: Bool = false, walLevel: String = "replica") throws {
         self.from = from
         self.to = to
         scratch = try ScratchDir(prefix: prefix)
@@ -46,12 +47,13 @@ final class StreamingFleet {
             if index == 0 {
                 try runAsPostgres([old + "/initdb", "-D", pgdata, "-U", "postgres", "--encoding", "UTF8", "--locale", "C.UTF-8",
                                    "--auth", "trust", "--no-sync"] + (relocatedWAL ? ["--waldir", "\(scratch.path)/\(name)/wal"] : [])).requireSuccess()
-                try appendConfig(pgdata, port: port, extra: ["wal_level = replica", "max_wal_senders = 10", "fsync = off",
+                try appendConfig(pgdata, port: port, extra: ["wal_level = \(walLevel)", "max_wal_senders = 10", "fsync = off",
                                                               "max_prepared_transactions = 5"])
                 try appendText("host replication postgres 127.0.0.1/32 trust\n", to: pgdata + "/pg_hba.conf")
             } else {
                 try runAsPostgres([old + "/pg_basebackup", "-h", "127.0.0.1", "-p", String(hosts[0].port), "-U", "postgres",
                                    "-D", pgdata, "-R", "-X", "stream", "-c", "fast"]
+                                  + (slots ? ["--create-slot", "--slot", "slot_\(name)"] : [])
                                   + (relocatedWAL ? ["--waldir", "\(scratch.path)/\(name)/wal"] : [])).requireSuccess()
                 try appendConfig(pgdata, port: port, extra: [])
             }

@@ -113,6 +113,8 @@ let malformedPlans: [Malformed] = [
               line: 20, column: 13, fragment: "invalid transfer 'hardlink'; expected one of: link, clone, copy, swap"),
     Malformed(name: "unknown standbys method", yaml: basePlan + "options:\n  standbys: streaming\n",
               line: 20, column: 13, fragment: "invalid standbys 'streaming'; expected one of: rsync, basebackup"),
+    Malformed(name: "unknown logical slot decision", yaml: basePlan + "options:\n  logical_slots: keep\n",
+              line: 20, column: 18, fragment: "invalid logical_slots 'keep'; expected one of: recreate, drop"),
     Malformed(name: "swap before PostgreSQL 18", yaml: basePlan + "options:\n  transfer: swap\n",
               line: 20, column: 13, fragment: "transfer 'swap' needs PostgreSQL 18 or newer"),
     Malformed(name: "logical option in an inplace plan", yaml: basePlan + "options:\n  lag_threshold: 1MB\n",

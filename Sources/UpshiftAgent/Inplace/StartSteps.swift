@@ -17,6 +17,7 @@ extension InplaceContext {
         defer { connection.close() }
         let version = try connection.query("select current_setting('server_version'), pg_is_in_recovery()").rows[0]
         guard version[1] == "f" else { throw AgentError("the new primary came up in recovery") }
+        try carryReplicationSlots()
         log("PostgreSQL \(version[0] ?? "?") is up on \(host.name), read-only until verify")
     }
 
@@ -35,6 +36,10 @@ extension InplaceContext {
             if let value = saved[name] { lines.append("\(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'") }
         }
         lines.append("primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'")
+        // start-primary made this standby's slot on the new primary before any standby started.
+        if let slot = saved["primary_slot_name"], !slot.isEmpty {
+            lines.append("primary_slot_name = '\(slot.replacingOccurrences(of: "'", with: "''"))'")
+        }
         lines.append("default_transaction_read_only = off")
         // The primary's auto.conf came along with the sync; its fence line must not stay on the standby.
         let auto = pgdata + "/postgresql.auto.conf"

@@ -1,5 +1,6 @@
 import Foundation
 import UpshiftPostgres
+import UpshiftWire
 
 extension InplaceContext {
     /// `stop-primary`: fence writes, take the verify checksums, stop cleanly; reports the shutdown checkpoint.
@@ -7,12 +8,14 @@ extension InplaceContext {
         let old = try connectOld()
         defer { old.close() }
         try fenceWrites(old)
+        let replication = try ReplicationShape.read(connect: { try connectOld(database: $0) })
         let checksums = try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true)
         let audit = try FenceAudit.begin(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         try audit.check(control)
         output(.tableChecksums(checksums: checksums))
         output(.shutdownCheckpoint(lsn: control.latestCheckpointLocation))
+        output(.replication(moment: .before, shape: replication))
         log("stopped at checkpoint \(control.latestCheckpointLocation)")
     }
 
@@ -24,6 +27,9 @@ extension InplaceContext {
         defer { old.close() }
         try wait(upTo: 120, for: "\(host.name) to replay the primary's shutdown checkpoint \(checkpoint)") {
             try replayed(past: checkpoint, on: old)
+        }
+        if let slot = try old.query("select current_setting('primary_slot_name')").rows.first?[0] ?? nil, !slot.isEmpty {
+            output(.standbySlot(name: slot))
         }
         _ = try old.simpleQuery("alter system set primary_conninfo = ''")
         _ = try old.simpleQuery("select pg_reload_conf()")
@@ -45,6 +51,7 @@ extension InplaceContext {
             """).rows.compactMap { row in row[0].flatMap { name in row[1].map { (name, $0) } } }
         old.close()
         let saved = Dictionary(uniqueKeysWithValues: own)
+        if let slot = saved["primary_slot_name"], !slot.isEmpty { output(.standbySlot(name: slot)) }
         try JSONEncoder().encode(saved).write(to: URL(fileURLWithPath: try workDirectory() + "/standby-settings.json"))
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         guard control.latestCheckpointLocation == checkpoint else {

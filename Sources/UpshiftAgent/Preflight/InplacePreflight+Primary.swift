@@ -30,6 +30,7 @@ extension InplacePreflight {
         let catalog = CatalogChecks(old: old, headroomPercent: limits.sequenceHeadroomPercent)
         emit(catalog.regTypes())
         emit(catalog.sequenceHeadroom())
+        emit(ReplicationChecks(old: old, sourceMajor: versions.from.version, options: plan.options).run())
         guard let (settings, scratch) = prepared else { return }
         emit(UpgradeCheck(versions: versions, host: host, old: old, installUser: settings.installUser, launcher: launcher)
             .run(scratch: scratch))

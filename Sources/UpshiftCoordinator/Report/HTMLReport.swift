@@ -28,6 +28,10 @@ public enum HTMLReport {
         body.append(stepsSection(report))
         if !summary.checks.isEmpty { body.append(checksSection(summary)) }
         body.append(verifySection(summary))
+        let replication = ReportWriter.replicationLines(summary.replication)
+        if !replication.isEmpty {
+            body.append("<h2>Replication</h2><ul>" + replication.dropFirst(2).map { "<li>\(escape(String($0.dropFirst(2))))</li>" }.joined() + "</ul>")
+        }
         return """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Upshift: \(escape(summary.plan)) \(escape(summary.run))</title>

@@ -109,7 +109,34 @@ public enum ReportWriter {
             lines += ["", "Verify: \(summary.verify.count - differing.count) of \(summary.verify.count) table checks match the old primary."]
             for row in differing { lines.append("- DIFFERS: \(row.table) on \(row.host): \(row.rowsOld) rows before, \(row.rowsNew) after") }
         }
+        lines += replicationLines(summary.replication)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The replication section: each slot before and after (with what the run did), publications, subscriptions.
+    static func replicationLines(_ replication: RunSummary.Replication) -> [String] {
+        guard let before = replication.before else { return [] }
+        let after = replication.after
+        var lines = ["", "Replication (old primary → new primary):"]
+        if before.slots.isEmpty && after?.slots.isEmpty != false { lines.append("- no replication slots") }
+        for slot in before.slots {
+            let now = after?.slots.first { $0.name == slot.name }
+            let then = "\(slot.kind.rawValue)" + (slot.plugin.map { ", \($0) in \(slot.database ?? "?")" } ?? "") + (slot.lsn.map { ", at \($0)" } ?? "")
+            lines.append("- slot \(slot.name) (\(then)): " + (now?.action ?? (after == nil ? "the run did not reach the new primary" : "absent after the upgrade")))
+        }
+        for slot in after?.slots ?? [] where !before.slots.contains(where: { $0.name == slot.name }) {
+            lines.append("- slot \(slot.name) (\(slot.kind.rawValue)): new on the new primary")
+        }
+        if !before.publications.isEmpty || after?.publications.isEmpty == false {
+            lines.append("- publications before: \(before.publications.joined(separator: ", ")); after: \(after.map { $0.publications.joined(separator: ", ") } ?? "—")")
+        }
+        func subscriptions(_ shape: ReplicationShape?) -> String {
+            shape.map { $0.subscriptions.map { "\($0.name) (\($0.enabled ? "enabled" : "disabled"), slot \($0.slot ?? "none"))" }.joined(separator: ", ") } ?? "—"
+        }
+        if !before.subscriptions.isEmpty || after?.subscriptions.isEmpty == false {
+            lines.append("- subscriptions before: \(subscriptions(before)); after: \(subscriptions(after))")
+        }
+        return lines
     }
 
     static func time(_ date: Date) -> String { String(WireJSON.format(date).dropFirst(11)) }

@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftWire
 
 /// What a run's journal says: each step on each host, and how the run ended.
 public struct RunSummary: Codable, Sendable {
@@ -60,9 +61,18 @@ public struct RunSummary: Codable, Sendable {
     public var verify: [VerifiedTable]
     /// Every check the run's steps reported.
     public var checks: [Check]
+    /// The primary's replication slots, publications and subscriptions before the upgrade and after it,
+    /// with what the run did to each slot.
+    public var replication: Replication
+
+    /// The replication section of the report.
+    public struct Replication: Codable, Sendable, Equatable {
+        public var before: ReplicationShape?
+        public var after: ReplicationShape?
+    }
 
     enum CodingKeys: String, CodingKey {
-        case plan, run, result, reason, steps, advice, verify, checks
+        case plan, run, result, reason, steps, advice, verify, checks, replication
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
     }
 
@@ -75,6 +85,7 @@ public struct RunSummary: Codable, Sendable {
         steps = []
         verify = []
         checks = []
+        replication = Replication()
         var index: [String: Int] = [:]
         func slot(_ step: String, _ host: String) -> Int {
             let key = step + "\u{0}" + host
@@ -92,6 +103,8 @@ public struct RunSummary: Codable, Sendable {
                 reason = record.message
                 finishedAt = record.at
             case .stepOutput:
+                if let shape = record.output?.replicationBefore { replication.before = shape }
+                if let shape = record.output?.replicationAfter { replication.after = shape }
                 if let table = record.output?.tableVerified {
                     verify.append(VerifiedTable(table: table.table, host: record.host ?? "", rowsOld: table.oldRows ?? -1,
                                                 rowsNew: table.newRows, match: table.matches))

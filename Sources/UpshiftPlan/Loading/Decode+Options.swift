@@ -2,7 +2,7 @@ import Yams
 
 extension PlanDecoder {
     static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
-    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check"]
+    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots"]
     static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
 
     /// `options:`; every knob has a default, knobs of the other strategy are refused.
@@ -24,6 +24,8 @@ extension PlanDecoder {
             }
         }
         if let standbys: StandbyMethod = m.choice("standbys") { options.standbys = standbys }
+        if let decision: SlotDecision = m.choice("physical_slots") { options.physicalSlots = decision }
+        if let decision: SlotDecision = m.choice("logical_slots") { options.logicalSlots = decision }
         if let statistics = m.string("statistics") {
             if PlanOptions.statisticsModes.contains(statistics) {
                 options.statistics = statistics

@@ -8,6 +8,12 @@ public struct PlanOptions: Sendable, Equatable {
     public var jobs: Int = 2
     /// How upgraded standbys get the new version.
     public var standbys: StandbyMethod = .rsync
+    /// Physical slots no upgraded standby of the plan uses (pg_upgrade carries none): re-created on the new
+    /// primary or left behind. Slots the upgraded standbys use are always re-created.
+    public var physicalSlots: SlotDecision = .recreate
+    /// Logical slots of a source older than 17 (pg_upgrade cannot carry them): nil until the plan decides;
+    /// preflight refuses a run that has some and no decision.
+    public var logicalSlots: SlotDecision?
     /// How planner statistics are rebuilt after the upgrade (one of `PlanOptions.statisticsModes`).
     public var statistics: String = "analyze-in-stages"
     /// `logical`: replication lag under which writes may be fenced, as written (e.g. `1MB`).
@@ -67,6 +73,14 @@ public enum TransferMode: String, Sendable, Equatable, CaseIterable, Codable {
 }
 
 /// How upgraded standbys get the new version.
+/// What happens to replication slots pg_upgrade does not carry.
+public enum SlotDecision: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Created again on the new primary once it starts (a logical slot starts at the new primary's position).
+    case recreate
+    /// Not created again; listed in the report.
+    case drop
+}
+
 public enum StandbyMethod: String, Sendable, Equatable, CaseIterable, Codable {
     /// The documented rsync hard-link sync while everything is stopped.
     case rsync
