@@ -92,3 +92,48 @@ extension EndToEnd {
     }
 }
 }
+
+extension EndToEnd.ReplicationSlotTests {
+    /// From a 17 source pg_upgrade carries logical slots itself, once their consumer has confirmed everything:
+    /// a `pg_recvlogical` consumer streams through the upgrade (the old primary's shutdown waits for it to
+    /// confirm), and after it reconnects to the new primary it receives what is written there.
+    @Test func a17To18UpgradeCarriesACaughtUpLogicalSlotByPgUpgrade() throws {
+        let fleet = try StreamingFleet(from: "17", to: "18", standbys: [], prefix: "e2e-lcarry", walLevel: "logical")
+        defer { fleet.tearDown() }
+        let primary = fleet.primary
+        _ = try rows(fleet, primary, "create table orders (id int primary key, note text)")
+        _ = try rows(fleet, primary, "select pg_create_logical_replication_slot('cdc', 'test_decoding')")
+        let output = "\(fleet.scratch.path)/\(primary.name)/cdc.out"
+        let consumer = Process()
+        consumer.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        consumer.arguments = ["-u", "postgres", "--", try TestPostgres.bindir("17") + "/pg_recvlogical", "-h", "127.0.0.1",
+                              "-p", String(primary.port), "-U", "postgres", "-d", "postgres", "-S", "cdc", "--start",
+                              "-f", output, "-s", "1", "-F", "1"]
+        consumer.standardOutput = FileHandle.nullDevice
+        consumer.standardError = FileHandle.nullDevice
+        try consumer.run()
+        defer {
+            _ = try? ProgramRunner.run("/usr/bin/pkill", ["-f", "pg_recvlogical.*-S cdc"])
+            consumer.waitUntilExit()
+        }
+        func received(_ text: String) -> Bool { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(text) }
+        _ = try rows(fleet, primary, "insert into orders values (1, 'before the upgrade')")
+        try waitFor("the consumer to receive the first row", seconds: 30) { received("before the upgrade") }
+
+        let plan = try fleet.writePlan()
+        let preflight = try Executables.runUpshift(["preflight", plan])
+        #expect(preflight.stdout.contains("carried by pg_upgrade"), "\(preflight.stdout)")
+        let runDir = fleet.scratch.path + "/runs/lcarry"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(try rows(fleet, primary, "show server_version_num").first?.first??.hasPrefix("18") == true)
+        #expect(try rows(fleet, primary, "select slot_type, plugin from pg_replication_slots where slot_name = 'cdc'")
+                == [["logical", "test_decoding"]])
+        let report = try Executables.runUpshift(["report", runDir, "--format", "md"])
+        #expect(report.stdout.contains("slot cdc (logical, test_decoding in postgres"), "\(report.stdout)")
+        #expect(report.stdout.contains("carried by pg_upgrade"), "\(report.stdout)")
+
+        _ = try rows(fleet, primary, "insert into orders values (2, 'after the upgrade')")
+        try waitFor("the consumer to reconnect and receive what the new primary wrote", seconds: 60) { received("after the upgrade") }
+    }
+}

@@ -9,7 +9,7 @@ import UpshiftWire
 @Suite struct PreflightPrimaryTests {
     static let primaryChecks = ["old-bindir", "new-bindir", "new-pgdata", "old-cluster-running", "disk",
                                 "initdb-settings", "extensions", "shared-preload-libraries", "prepared-transactions",
-                                "long-transactions", "reg-types", "sequence-headroom", "pg_upgrade-check", "schema-restore"]
+                                "long-transactions", "reg-types", "sequence-headroom", "replication", "pg_upgrade-check", "schema-restore"]
 
     @Test func aHealthy15PrimaryPassesEveryCheckToward17And18AndIsLeftAsItWas() throws {
         let dir = try ScratchDir(prefix: "pf-ok")

@@ -63,6 +63,14 @@ extension InplacePreflight {
                 return (.fail(name, "initdb \(newMajor) rejects \(words): \(firstError(result.stderr)) (old: \(settings.summary))",
                               remedy: remedy), nil)
             }
+            // pg_upgrade --check judges logical slots against the new cluster's replication settings, which
+            // init-new carries from the old cluster's configuration.
+            try scratch.appendConfiguration(try old.with { connection in
+                try connection.query("""
+                    select name, current_setting(name) from pg_settings
+                    where name in ('wal_level', 'max_replication_slots', 'max_wal_senders') and source in ('configuration file', 'command line')
+                    """).rows.compactMap { row in row[0].flatMap { name in row[1].map { (name: name, value: $0) } } }
+            })
             return (.pass(name, "initdb will get \(words) (old: \(settings.summary))"), (settings, scratch))
         } catch {
             return (.fail(name, "could not check: \(error)", remedy: remedy), nil)

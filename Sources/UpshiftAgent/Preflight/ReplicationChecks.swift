@@ -29,6 +29,20 @@ struct ReplicationChecks {
                 if sourceMajor >= 17 {
                     parts.append("logical slots \(listed(logicalNames)): carried by pg_upgrade, which requires each consumer to have "
                                  + "confirmed everything by the stop")
+                    let states = try old.with { try $0.query("""
+                        select slot_name, active, coalesce(wal_status, '') from pg_replication_slots where slot_type = 'logical' order by 1
+                        """).rows }
+                    let lost = states.filter { $0[2] == "lost" }.compactMap { $0[0] }
+                    guard lost.isEmpty else {
+                        return .fail(name, "logical slots \(listed(lost)) are invalidated (wal_status lost): pg_upgrade refuses them",
+                                     remedy: "drop them (pg_drop_replication_slot) and re-create them for their consumers after the upgrade")
+                    }
+                    let idle = states.filter { $0[1] != "t" }.compactMap { $0[0] }
+                    if !idle.isEmpty {
+                        parts.append("no consumer is connected to \(listed(idle)): unless it has confirmed everything by the stop, "
+                                     + "pg_upgrade refuses the slot and the run rolls back")
+                        verdict = .warn
+                    }
                 } else if let decision = options.logicalSlots {
                     parts.append("logical slots \(listed(logicalNames)): \(decision == .recreate ? "re-created on the new primary; a consumer resumes from the new slot's start, so it must have confirmed everything by the stop" : "not carried (options.logical_slots: drop)")")
                     verdict = .warn
@@ -45,7 +59,8 @@ struct ReplicationChecks {
                 parts.append("subscriptions \(listed(described)): carried; the report shows their state after")
             }
             let detail = parts.isEmpty ? "no replication slots, publications or subscriptions" : parts.joined(separator: "; ")
-            return verdict == .warn ? .warn(name, detail, remedy: "tell each consumer where its slot starts again (in the report)")
+            return verdict == .warn ? .warn(name, detail, remedy: "keep each slot's consumer connected through the stop, and tell "
+                                            + "the consumer of a re-created slot where it starts again (in the report)")
                 : .pass(name, detail)
         }
     }

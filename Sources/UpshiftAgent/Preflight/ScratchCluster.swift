@@ -48,6 +48,16 @@ final class ScratchCluster {
         return try launcher.run(options.invocation(binaries, major: major))
     }
 
+    /// Appends settings to its postgresql.conf (the old cluster's, which init-new carries to the real new cluster).
+    func appendConfiguration(_ settings: [(name: String, value: String)]) throws {
+        guard !settings.isEmpty else { return }
+        let lines = settings.map { "\($0.name) = '\($0.value.replacingOccurrences(of: "'", with: "''"))'" }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: pgdata + "/postgresql.conf"))
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data(((["", "# carried from the old cluster for the checks"] + lines).joined(separator: "\n") + "\n").utf8))
+    }
+
     /// Starts it on its socket directory only.
     func start() throws {
         let options = ["-c", "listen_addresses=", "-c", "unix_socket_directories=\(socketDirectory)",
