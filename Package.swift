@@ -48,8 +48,10 @@ let package = Package(
         // The availability probe: a libpq client the coordinator runs during a run (kept out of the
         // coordinator module, which talks to agents only).
         .target(name: "UpshiftProbe", dependencies: ["UpshiftCoordinator", "UpshiftPostgres"]),
+        // `upshift init`: reads a running primary (and standbys) over libpq and writes a starter in-place plan.
+        .target(name: "UpshiftInit", dependencies: ["UpshiftPostgres"]),
         .executableTarget(name: "upshift", dependencies: [
-            "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator", "UpshiftProbe",
+            "UpshiftPlan", "UpshiftWire", "UpshiftCoordinator", "UpshiftProbe", "UpshiftInit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,3 +1,4 @@
+import UpshiftPostgres
 import UpshiftPlan
 
 /// Resolves a hook's SQL target (`"old"`, `"new"`, `"source"`, `"target"`, optionally `":DB"`, or a conninfo) to a conninfo.

@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftPostgres
 
 /// How to reach a cluster running on this host, read from its `postmaster.pid`.
 public struct LocalCluster: Sendable, Equatable {
@@ -37,16 +38,5 @@ public struct LocalCluster: Sendable, Equatable {
     public func conninfo(database: String) -> String {
         let host = socketDirectory ?? listenAddress ?? "127.0.0.1"
         return Conninfo.make(["host": host, "port": String(port), "dbname": database, "application_name": "upshift-agent"])
-    }
-}
-
-/// Builds libpq keyword/value strings with values quoted as libpq requires.
-public enum Conninfo {
-    /// `key='value' …` in key order; quotes and backslashes escaped.
-    public static func make(_ values: [String: String]) -> String {
-        values.keys.sorted().map { key in
-            let value = values[key]!.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-            return "\(key)='\(value)'"
-        }.joined(separator: " ")
     }
 }
