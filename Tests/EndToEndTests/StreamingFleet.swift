@@ -98,8 +98,11 @@ final class StreamingFleet {
                            "-U", "postgres", "postgres"]).requireSuccess()
         let db = try connect(primary)
         defer { db.close() }
+        // The 16 build (a PyPI wheel) has no contrib modules: its customers keep their attributes as text.
+        let sharedir = try ProgramRunner.run(old + "/pg_config", ["--sharedir"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let hstore = FileManager.default.fileExists(atPath: sharedir + "/extension/hstore.control")
         _ = try db.simpleQuery("""
-            create extension hstore;
+            \(hstore ? "create extension hstore;" : "create domain hstore as text; create function hstore(text, text) returns hstore language sql as $$ select ($1 || '=>' || $2)::hstore $$;")
             create table customers (id bigserial primary key, name text not null, attrs hstore);
             create table orders (id serial primary key, customer_id bigint not null references customers(id),
                                  placed date not null, total numeric(12,2)) ;

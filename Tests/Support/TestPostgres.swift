@@ -12,7 +12,7 @@ public struct TestSetupError: Error, CustomStringConvertible {
     }
 }
 
-/// Where each PostgreSQL build is: $UPSHIFT_PG_ROOT (default /opt/upshift/pg)/{15,17,18,15-debian}/bin; `require` FAILS (throws) with a message naming scripts/bootstrap.sh when missing.
+/// Where each PostgreSQL build is: $UPSHIFT_PG_ROOT (default /opt/upshift/pg)/{15,16,17,18,15-debian}/bin; `require` FAILS (throws) with a message naming scripts/bootstrap.sh when missing.
 public enum TestPostgres {
     /// The folder holding the builds.
     public static var root: String {
@@ -20,7 +20,7 @@ public enum TestPostgres {
         return value.isEmpty ? "/opt/upshift/pg" : value
     }
 
-    /// The bindir of build `name` ("15", "17", "18", "15-debian"); throws when its `postgres` is missing.
+    /// The bindir of build `name` ("15", "16", "17", "18", "15-debian"); throws when its `postgres` is missing.
     public static func bindir(_ name: String) throws -> String {
         let bindir = "\(root)/\(name)/bin"
         guard FileManager.default.isExecutableFile(atPath: "\(bindir)/postgres") else {
