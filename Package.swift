@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "upshift-agent", dependencies: [
-            "UpshiftAgent", "UpshiftWire",
+            "UpshiftAgent", "UpshiftWire", "UpshiftPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

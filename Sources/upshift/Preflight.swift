@@ -23,10 +23,13 @@ struct Preflight: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             print(String(decoding: try encoder.encode(checks), as: UTF8.self))
         } else {
+            // Columns as wide as their longest entry: a check's name is never cut.
+            let hostWidth = max(4, checks.map(\.host.count).max() ?? 0)
+            let nameWidth = checks.map(\.name.count).max() ?? 0
             for check in checks {
                 let verdict = check.verdict.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
-                let host = check.host.padding(toLength: 10, withPad: " ", startingAt: 0)
-                let name = check.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                let host = check.host.padding(toLength: hostWidth, withPad: " ", startingAt: 0)
+                let name = check.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 print("\(verdict) \(host) \(name) \(check.detail)" + (check.remedy.map { " — \($0)" } ?? ""))
             }
         }

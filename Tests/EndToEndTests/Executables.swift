@@ -34,8 +34,10 @@ final class AgentProcess {
     let pid: Int32
     private let process: Process
 
-    /// Starts the agent on `port` (0: a free one), keeping its state directory across restarts.
-    init(name: String, tlsDirectory: String, scratch: ScratchDir, port requestedPort: Int = 0) throws {
+    /// Starts the agent on `port` (0: a free one), keeping its state directory across restarts. With
+    /// `configFile`, the agent reads its listen address, folders and log format from a YAML file written here.
+    init(name: String, tlsDirectory: String, scratch: ScratchDir, port requestedPort: Int = 0, configFile: Bool = false,
+         logFormat: String = "text") throws {
         self.name = name
         let binary = scratch.path + "/upshift-agent"
         if !FileManager.default.fileExists(atPath: binary) {
@@ -48,7 +50,20 @@ final class AgentProcess {
         self.tlsDirectory = tlsDirectory
         self.scratch = scratch
         let process = Process()
-        let argv = [binary, "--listen", "127.0.0.1:\(requestedPort)", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory]
+        var argv = [binary, "--listen", "127.0.0.1:\(requestedPort)", "--tls-dir", tlsDirectory, "--state-dir", stateDirectory,
+                    "--log-format", logFormat]
+        if configFile {
+            let path = scratch.path + "/agent-\(name).yaml"
+            try """
+                # as /etc/upshift/agent.yaml would hold it
+                listen: 127.0.0.1:\(requestedPort)
+                tls_dir: \(tlsDirectory)
+                state_dir: \(stateDirectory)
+                log_format: \(logFormat)
+                log_level: debug
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            argv = [binary, "--config", path]
+        }
         if getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
             process.arguments = ["-u", "postgres", "--"] + argv
