@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "upshift", targets: ["upshift"]),
         .executable(name: "upshift-agent", targets: ["upshift-agent"]),
+        // For the fuzz package in fuzz/ (bench/fuzz.sh), which depends on this one by path.
+        .library(name: "UpshiftWire", targets: ["UpshiftWire"]),
+        .library(name: "UpshiftPlan", targets: ["UpshiftPlan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),

@@ -59,6 +59,25 @@ import Testing
         #expect(hookSteps[3].action == .hook(run: "hooks/check.lua", with: .object(["n": .int(1)])))
     }
 
+    /// Found by hand while writing the plan loader's fuzz target, which checks that step ids are unique (agents
+    /// look steps up by id): a hook file named like a numbered one took the id of a later hook, which never ran.
+    @Test func aHookFileNamedLikeANumberedOneLeavesEveryIdUnique() throws {
+        let fixture = try Fixture(hooks: ["Hooks/notify.lua", "Hooks/notify-2.lua", "hooks/notify.lua"])
+        defer { fixture.remove() }
+        let plan = try fixture.load(basePlan + """
+            hooks:
+              - { at: before:pg-upgrade, run: Hooks/notify.lua }
+              - { at: before:pg-upgrade, run: Hooks/notify-2.lua }
+              - { at: before:pg-upgrade, run: hooks/notify.lua }
+
+            """).plan
+        let hookSteps = StepPlanner.steps(for: plan).filter { $0.id.contains("/") }
+        #expect(hookSteps.map(\.id) == ["before:pg-upgrade/notify", "before:pg-upgrade/notify-2", "before:pg-upgrade/notify-3"])
+        #expect(hookSteps.map(\.action) == ["Hooks/notify.lua", "Hooks/notify-2.lua", "hooks/notify.lua"].map {
+            .hook(run: $0, with: .object([:]))
+        })
+    }
+
     @Test func afterRollbackHooksAreNoStepOfTheRunButRunOnceTheOldClusterIsBack() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -86,6 +86,22 @@ import Testing
         #expect(try JSONDecoder().decode(JSONValue.self, from: json) == with)
     }
 
+    /// Found by hand while writing the plan loader's fuzz target (fuzz/): a kilobyte of aliases of lists of aliases
+    /// stands for a billion values, which the loader went on building until time or memory ran out.
+    @Test(.timeLimit(.minutes(1))) func withTablesAliasesCannotBlowUp() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var levels = ["      l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for level in 1...8 {
+            levels.append("      l\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]")
+        }
+        let yaml = basePlan + "hooks:\n  - at: after:verify\n    run: hooks/check.lua\n    with:\n" + levels.joined(separator: "\n") + "\n"
+        let diagnostics = try fixture.diagnostics(yaml)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first.map { (23...31).contains($0.line) } == true)
+        #expect(diagnostics.first?.message.hasPrefix("'with' tables hold more than 10000 values in all") == true)
+    }
+
     @Test func aRehearsalAimsThePlanAtItsOwnFleetAndNeverAtTheProductionProbe() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -4,6 +4,7 @@ import Yams
 extension LoadContext {
     /// A hook's `with:` value: plain scalars are typed as YAML reads them, quoted ones stay strings.
     func json(_ node: Node, key: String) -> JSONValue? {
+        guard countWithValue(at: node) else { return nil }
         switch node {
         case .scalar(let scalar):
             guard let text = expand(scalar) else { return nil }

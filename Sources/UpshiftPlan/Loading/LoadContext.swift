@@ -7,6 +7,8 @@ final class LoadContext {
     let environment: [String: String]
     let planDirectory: String
     private(set) var diagnostics: [PlanDiagnostic] = []
+    /// Values read into `with:` tables so far, counted with YAML aliases expanded (see `countWithValue`).
+    private var withValues = 0
 
     init(file: String, environment: [String: String], planDirectory: String) {
         self.file = file
@@ -31,6 +33,19 @@ final class LoadContext {
         let (text, problems) = Expansion.expand(scalar.string, environment: environment)
         for problem in problems { error(at: Position(scalar.mark), problem.message) }
         return problems.isEmpty ? text : nil
+    }
+
+    /// Most values all `with:` tables of a plan may hold: an alias stands for everything its anchor holds, so a
+    /// list of aliases of lists of aliases… would have a kilobyte plan expand into billions of values.
+    static let maxWithValues = 10_000
+
+    /// Counts one `with:` value; false once the plan holds more than `maxWithValues` (reported at the first one over).
+    func countWithValue(at node: Node) -> Bool {
+        withValues += 1
+        if withValues == Self.maxWithValues + 1 {
+            error(at: node, "'with' tables hold more than \(Self.maxWithValues) values in all (YAML aliases included: each repeats what its anchor holds)")
+        }
+        return withValues <= Self.maxWithValues
     }
 
     /// An absolute, normalised path; relative ones are taken from the plan directory.

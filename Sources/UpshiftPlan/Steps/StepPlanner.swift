@@ -53,14 +53,20 @@ public enum StepPlanner {
                     action: .hook(run: hook.run, with: hook.with))
     }
 
-    /// The hook file's base name without extension; `-2`, `-3`… when several hooks share one.
+    /// The hook file's base name without extension; `-2`, `-3`… when several hooks share one, skipping names
+    /// already given (a file may be called `notify-2.lua`): agents look steps up by id, so each must be unique.
     static func hookNames(_ hooks: [HookSpec]) -> [String] {
         var seen: [String: Int] = [:]
+        var given: Set<String> = []
         return hooks.map { hook in
             let file = hook.run.split(separator: "/").last.map(String.init) ?? hook.run
             let base = file.contains(".") && !file.hasPrefix(".") ? String(file[..<file.lastIndex(of: ".")!]) : file
-            seen[base, default: 0] += 1
-            return seen[base]! == 1 ? base : "\(base)-\(seen[base]!)"
+            var name = base
+            while !given.insert(name).inserted {
+                seen[base, default: 1] += 1
+                name = "\(base)-\(seen[base]!)"
+            }
+            return name
         }
     }
 

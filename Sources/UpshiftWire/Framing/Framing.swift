@@ -1,13 +1,13 @@
 import NIOCore
 import NIOExtras
 
-/// Frames on the wire: a 4-byte big-endian length, then that many bytes of JSON.
-enum Framing {
+/// Frames on the wire: a 4-byte big-endian length, then that many bytes of JSON (public for the fuzz package).
+public enum Framing {
     /// Largest frame either side accepts; a plan bundle carries every hook's source, so this is generous.
-    static let defaultMaxFrameSize = 64 * 1024 * 1024
+    public static let defaultMaxFrameSize = 64 * 1024 * 1024
 
     /// Adds the framing and JSON codec handlers after whatever the pipeline already holds (TLS, in practice).
-    static func addHandlers<Inbound: Decodable, Outbound: Encodable>(
+    public static func addHandlers<Inbound: Decodable, Outbound: Encodable>(
         to pipeline: ChannelPipeline.SynchronousOperations,
         inbound: Inbound.Type,
         outbound: Outbound.Type,
