@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua", "CLua"]),
         .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftWire", "UpshiftTestSupport"]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
+        .testTarget(name: "UpshiftInitTests", dependencies: ["UpshiftInit", "UpshiftPlan"]),
         .testTarget(name: "UpshiftProbeTests", dependencies: ["UpshiftProbe", "UpshiftTestSupport"]),
         // Drives the real executables (built because the target depends on them) against real servers.
         .testTarget(name: "EndToEndTests", dependencies: [

@@ -98,7 +98,14 @@ public struct StarterPlan {
             ? "   # DECIDE: old and new data directories are on different file systems here: link needs one; use copy or move new_pgdata"
             : "   # link: fastest; the old cluster is unusable once the new one starts (clone on XFS/Btrfs keeps it)"))
         lines.append("  jobs: \(jobs)")
-        lines.append("  standbys: rsync   # rsync: the documented hard-link sync; basebackup: rebuild each standby from the new primary")
+        let newPgdata = Self.newDataDirectory(for: primary.dataDirectory, oldMajor: old, newMajor: newMajor)
+        let parent = { (path: String) in URL(fileURLWithPath: path).deletingLastPathComponent().path }
+        if parent(newPgdata) == parent(primary.dataDirectory) {
+            lines.append("  standbys: rsync   # rsync: the documented hard-link sync; basebackup: rebuild each standby from the new primary")
+        } else {
+            lines.append("  standbys: basebackup   # DECIDE: the rsync hard-link sync needs new_pgdata beside pgdata (one folder); "
+                         + "this layout puts it elsewhere, so standbys are rebuilt from the new primary")
+        }
         lines.append("  statistics: analyze-in-stages")
         let logicalSlots = primary.slots.filter { $0.type == "logical" }.map(\.name)
         if !logicalSlots.isEmpty && old < 17 {

@@ -17,38 +17,16 @@ extension InplaceContext {
         let sourceMajor = try versions.from.version
         var present = Set(try ReplicationShape.read(connect: { try connectNew(database: $0) }).slots.map(\.name))
         var carried: [ReplicationSlot] = []
-        for slot in before.slots {
-            var slot = slot
-            let users = (standbys[slot.name] ?? []).compactMap { name in plan.hosts.first { $0.name == name } }
-            let upgraded = users.filter { !$0.keepOld }.map(\.name)
-            let keptOld = users.filter(\.keepOld).map(\.name)
-            switch slot.kind {
-            case .physical:
-                if !upgraded.isEmpty {
-                    slot.lsn = try createPhysical(slot.name, present: &present)
-                    slot.action = "re-created for \(upgraded.joined(separator: ", ")) before \(upgraded.count == 1 ? "it starts" : "they start")"
-                } else if !keptOld.isEmpty {
-                    slot.action = "not re-created: \(keptOld.joined(separator: ", ")) (keep_old) streams through it from the old primary"
-                } else if plan.options.physicalSlots == .recreate {
-                    slot.lsn = try createPhysical(slot.name, present: &present)
-                    slot.action = "re-created (no standby of the plan uses it: its consumer must connect, or drop it)"
-                } else {
-                    slot.action = "not re-created (options.physical_slots: drop)"
-                }
-            case .logical where sourceMajor >= 17:
-                slot.action = present.contains(slot.name) ? "carried by pg_upgrade" : "NOT carried: pg_upgrade left it out (it was not caught up)"
-            case .logical:
-                switch plan.options.logicalSlots {
-                case .recreate?:
-                    slot.lsn = try createLogical(slot, present: &present)
-                    slot.action = "re-created at \(slot.lsn ?? "?"): its consumer resumes from there (changes before it are not in the slot)"
-                case .drop?:
-                    slot.action = "not re-created (options.logical_slots: drop)"
-                case nil:
-                    slot.action = "NOT carried: the plan decided nothing (options.logical_slots)"
-                }
+        for original in before.slots {
+            // Past the point of no return a slot that cannot be made must not fail the run: the data is
+            // upgraded; the report and the log say which slot is missing and why.
+            var slot = original
+            do {
+                try carry(&slot, standbys: standbys, sourceMajor: sourceMajor, present: &present)
+            } catch {
+                slot.action = "FAILED to re-create: \(error); create it by hand for its consumer"
+                log("slot \(slot.name): \(slot.action ?? "")", level: "warning")
             }
-            log("slot \(slot.name) (\(slot.kind.rawValue)): \(slot.action ?? "")")
             carried.append(slot)
         }
         var after = try ReplicationShape.read(connect: { try connectNew(database: $0) })
@@ -59,6 +37,40 @@ extension InplaceContext {
             return slot
         } + carried.filter { slot in !after.slots.contains { $0.name == slot.name } }
         output(.replication(moment: .after, shape: after))
+    }
+
+    /// Decides and does what the run does with one slot of the old primary, noting it in `slot.action`.
+    private func carry(_ slot: inout ReplicationSlot, standbys: [String: [String]], sourceMajor: Int, present: inout Set<String>) throws {
+        let users = (standbys[slot.name] ?? []).compactMap { name in plan.hosts.first { $0.name == name } }
+        let upgraded = users.filter { !$0.keepOld }.map(\.name)
+        let keptOld = users.filter(\.keepOld).map(\.name)
+        switch slot.kind {
+        case .physical:
+            if !upgraded.isEmpty {
+                slot.lsn = try createPhysical(slot.name, present: &present)
+                slot.action = "re-created for \(upgraded.joined(separator: ", ")) before \(upgraded.count == 1 ? "it starts" : "they start")"
+            } else if !keptOld.isEmpty {
+                slot.action = "not re-created: \(keptOld.joined(separator: ", ")) (keep_old) streams through it from the old primary"
+            } else if plan.options.physicalSlots == .recreate {
+                slot.lsn = try createPhysical(slot.name, present: &present)
+                slot.action = "re-created (no standby of the plan uses it: its consumer must connect, or drop it)"
+            } else {
+                slot.action = "not re-created (options.physical_slots: drop)"
+            }
+        case .logical where sourceMajor >= 17:
+            slot.action = present.contains(slot.name) ? "carried by pg_upgrade" : "NOT carried: pg_upgrade left it out (it was not caught up)"
+        case .logical:
+            switch plan.options.logicalSlots {
+            case .recreate?:
+                slot.lsn = try createLogical(slot, present: &present)
+                slot.action = "re-created at \(slot.lsn ?? "?"): its consumer resumes from there (changes before it are not in the slot)"
+            case .drop?:
+                slot.action = "not re-created (options.logical_slots: drop)"
+            case nil:
+                slot.action = "NOT carried: the plan decided nothing (options.logical_slots)"
+            }
+        }
+        log("slot \(slot.name) (\(slot.kind.rawValue)): \(slot.action ?? "")")
     }
 
     /// Creates a physical slot that reserves WAL at once; keeps one already there (a rerun). Returns its position.
