@@ -8,10 +8,10 @@ struct Init: ParsableCommand {
         abstract: "Write a starter in-place plan from a running primary (and the standbys you name) that `upshift check` accepts."
     )
 
-    @Option(help: "Conninfo of the running primary (a role that may read pg_settings and pg_stat_replication).")
+    @Option(help: "Conninfo of the running primary, in key=value form (a role that may read pg_settings and pg_stat_replication).")
     var primary: String
 
-    @Option(name: .customLong("standby"), help: "Conninfo of a standby to describe from its own settings (repeat for each).")
+    @Option(name: .customLong("standby"), help: "Conninfo (key=value form) of a standby to describe from its own settings (repeat for each).")
     var standbys: [String] = []
 
     @Option(name: .customLong("agent"), help: "An agent address as NAME=HOST:PORT (db1 is the primary, db2… the standbys in order).")
