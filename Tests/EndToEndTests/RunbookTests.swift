@@ -234,3 +234,24 @@ extension EndToEnd {
         #expect(check.status == 0, "\(file): \(check.stderr)")
     }
 }
+
+/// The local fleet's plan templates, rendered as `examples/local-fleet.sh` renders them, pass `upshift check`.
+@Test func everyExamplePlanTemplateChecks() throws {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+    let scratch = try ScratchDir(prefix: "up-ex")
+    defer { scratch.remove() }
+    try FileManager.default.copyItem(atPath: repository + "/Hooks", toPath: scratch.path + "/Hooks")
+    let values = ["@PG_ROOT@": "/opt/upshift/pg", "@FLEET@": "/srv/fleet", "@AGENT1@": "7801", "@AGENT2@": "7802", "@AGENT3@": "7803",
+                  "@PRIMARY_PORT@": "5433", "@STANDBY_PORT@": "5434", "@STANDBY2_PORT@": "5435", "@STANDBYS@": "rsync"]
+    let templates = try FileManager.default.contentsOfDirectory(atPath: repository + "/examples").filter { $0.hasSuffix(".yaml.in") }
+    #expect(templates.count >= 2)
+    for template in templates {
+        var text = try String(contentsOfFile: "\(repository)/examples/\(template)", encoding: .utf8)
+        for (placeholder, value) in values { text = text.replacingOccurrences(of: placeholder, with: value) }
+        #expect(!text.contains("@"), "\(template) has a placeholder this test does not fill")
+        let path = scratch.path + "/" + template.replacingOccurrences(of: ".in", with: "")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try Executables.runUpshift(["check", path])
+        #expect(check.status == 0, "\(template): \(check.stdout)\(check.stderr)")
+    }
+}
