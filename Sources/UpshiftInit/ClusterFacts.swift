@@ -3,7 +3,7 @@ import UpshiftPostgres
 
 /// What `upshift init` reads from a running server: its version, files, settings that matter to an upgrade,
 /// extensions, and (on a primary) the standbys streaming from it.
-public struct ClusterFacts: Sendable, Equatable {
+public struct ClusterFacts: Sendable {
     /// A standby as the primary's `pg_stat_replication` shows it.
     public struct Replica: Sendable, Equatable {
         public var address: String?
@@ -26,12 +26,6 @@ public struct ClusterFacts: Sendable, Equatable {
     public var replicas: [Replica]
     /// The server's replication slots by name and type.
     public var slots: [(name: String, type: String)]
-
-    public static func == (a: ClusterFacts, b: ClusterFacts) -> Bool {
-        a.major == b.major && a.version == b.version && a.dataDirectory == b.dataDirectory && a.port == b.port && a.bindir == b.bindir
-            && a.isInRecovery == b.isInRecovery && a.settings == b.settings && a.extensions == b.extensions && a.replicas == b.replicas
-            && a.slots.map(\.name) == b.slots.map(\.name)
-    }
 
     /// Reads a running server through `conninfo` (its other databases through the same conninfo with `dbname` set).
     public static func inspect(conninfo: String) throws -> ClusterFacts {
