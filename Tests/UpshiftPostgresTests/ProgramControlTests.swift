@@ -8,7 +8,7 @@ import Testing
         let exited = Locked<[pid_t]>([])
         let control = ProgramControl(onSpawn: { pid in spawned.update { $0.append(pid) } },
                                      onExit: { pid in exited.update { $0.append(pid) } })
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { control.cancel("rollback requested") }
+        Timers.after(.milliseconds(300)) { control.cancel("rollback requested") }
         let started = ContinuousClock.now
         let error = #expect(throws: ProgramStopped.self) {
             try ProgramRunner.run("/bin/sleep", ["30"], control: control)
@@ -50,7 +50,7 @@ import Testing
 
     @Test func aProgramIgnoringSIGTERMIsKilledAfterTheGracePeriod() throws {
         let control = ProgramControl()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { control.cancel("rollback requested") }
+        Timers.after(.milliseconds(300)) { control.cancel("rollback requested") }
         let started = ContinuousClock.now
         // The ignored SIGTERM is inherited by every sleep the loop starts.
         #expect(throws: ProgramStopped.self) {
@@ -119,7 +119,7 @@ import Testing
         #expect(try #require(hook.remaining) <= .seconds(5))
         #expect(ProgramControl().remaining == nil)
 
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { parent.cancel("rollback requested") }
+        Timers.after(.milliseconds(300)) { parent.cancel("rollback requested") }
         let error = #expect(throws: ProgramStopped.self) { try ProgramRunner.run("/bin/sleep", ["30"], control: hook) }
         #expect(error?.reason == "sleep stopped: rollback requested")
         #expect(hook.stopReason == "rollback requested")
@@ -129,7 +129,7 @@ import Testing
     @Test func aLauncherStopsItsProgramAndNamesItRatherThanItsPrefix() throws {
         let control = ProgramControl()
         let launcher = ProgramLauncher(prefix: ["/usr/bin/env"], control: control)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { control.cancel("rollback requested") }
+        Timers.after(.milliseconds(300)) { control.cancel("rollback requested") }
         let error = #expect(throws: ProgramStopped.self) { try launcher.run(ProgramInvocation("/bin/sleep", ["30"])) }
         #expect(error?.reason == "sleep stopped: rollback requested")
         #expect(ProgramLauncher.asUser("nobody", control: control).control === control)

@@ -15,7 +15,7 @@ private final class SyncSenders: @unchecked Sendable {
         lock.lock()
         senders[run] = sender
         lock.unlock()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(lifetime / .seconds(1)))) { [weak sender] in
+        Timers.after(lifetime) { [weak sender] in
             guard let sender, self.lock.withLock({ self.senders[run] === sender }) else { return }
             self.take(run)?.stop()
         }

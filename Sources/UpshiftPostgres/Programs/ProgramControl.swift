@@ -33,9 +33,7 @@ public final class ProgramControl: @unchecked Sendable {
         let budget = deadline.map { $0 - ContinuousClock.now } ?? .zero
         deadlineReason = "deadline of \(formatSeconds(budget)) s passed"
         guard let deadline else { return }
-        let left = min(max(.zero, deadline - .now), .seconds(1 << 31))  // so the nanoseconds fit an Int
-        let nanoseconds = left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { [weak self] in
+        Timers.after(deadline - .now) { [weak self] in
             guard let self else { return }
             self.cancel(self.deadlineReason)
         }
