@@ -18,6 +18,8 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case invalidValidity(days: Int)
     /// A file that `CertificateAuthority.initialize` would write already exists.
     case alreadyExists(path: String)
+    /// A reloaded agent certificate names another agent than the one this agent answers for.
+    case agentNameChanged(path: String, serving: String, found: String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
             return "certificate validity must be at least one day, not \(days)"
         case .alreadyExists(let path):
             return "\(path) already exists"
+        case .agentNameChanged(let path, let serving, let found):
+            return "\(path) is issued for agent \"\(found)\", but this agent answers for \"\(serving)\" (restart it to change its name)"
         }
     }
 }

@@ -20,6 +20,29 @@ enum Executables {
     static func runUpshift(_ arguments: [String], environment: [String: String]? = nil) throws -> ProgramResult {
         try ProgramRunner.run(upshift, arguments, environment: environment)
     }
+
+    /// Starts `upshift ARGS` in the background, its output going to a file (a pipe nobody reads would fill
+    /// up and block it).
+    static func startUpshift(_ arguments: [String]) throws -> (Process, String) {
+        let path = NSTemporaryDirectory() + "upshift-coordinator-\(UUID().uuidString).out"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Executables.upshift)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try output.close()
+        return (process, path)
+    }
+
+    /// Waits for the coordinator to end and returns what it printed.
+    static func finish(_ process: Process, _ output: String) -> String {
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
 }
 
 /// An `upshift-agent` process run as the `postgres` user, from a copy of the binary that user can reach.

@@ -27,29 +27,6 @@ extension EndToEnd {
         Int(try fleet.query(host, "show server_version_num")[0][0] ?? "0")! / 10000
     }
 
-    /// Starts `upshift ARGS` in the background, its output going to a file (a pipe nobody reads would fill
-    /// up and block it).
-    func startCoordinator(_ arguments: [String]) throws -> (Process, String) {
-        let path = NSTemporaryDirectory() + "upshift-coordinator-\(UUID().uuidString).out"
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Executables.upshift)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        try output.close()
-        return (process, path)
-    }
-
-    /// Waits for the coordinator to end and returns what it printed.
-    func finish(_ process: Process, _ output: String) -> String {
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-    }
-
     func writeHook(_ fleet: StreamingFleet, _ name: String, _ source: String) throws {
         _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
         try source.write(toFile: fleet.scratch.path + "/Hooks/\(name)", atomically: true, encoding: .utf8)
@@ -99,7 +76,7 @@ extension EndToEnd {
         fleet.relayedAgentPorts["db1"] = relay.port
         let runDir = fleet.scratch.path + "/runs/cut"
         let plan = try fleet.writePlan(options: "  heartbeat_timeout_s: 3")
-        let (coordinator, output) = try startCoordinator(["run", plan, "--yes", "--run-dir", runDir])
+        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("stop-primary to start", seconds: 120) { hasRecord(runDir, kind: "step.started", step: "stop-primary") }
         relay.cut(silently: silently)
@@ -107,7 +84,7 @@ extension EndToEnd {
             try agentJournal(fleet.primary).contains { $0["step"] as? String == "stop-primary" && $0["state"] as? String == "finished" }
         }
         relay.restore()
-        let printed = finish(coordinator, output)
+        let printed = Executables.finish(coordinator, output)
         #expect(coordinator.terminationStatus == 0, "\(printed)")
         #expect(hasRecord(runDir, kind: "host.link-lost", step: "stop-primary", host: "db1"), "\(printed)")
         #expect(hasRecord(runDir, kind: "host.reconnected", step: "stop-primary", host: "db1"), "\(printed)")
@@ -134,13 +111,13 @@ extension EndToEnd {
                                        extra: "hooks:\n  - { at: before:stop-primary, run: Hooks/hang.lua, on: primary }")
         let clock = ContinuousClock()
         let started = clock.now
-        let (coordinator, output) = try startCoordinator(["run", plan, "--yes", "--run-dir", runDir])
+        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("the hook to start", seconds: 120) { hasRecord(runDir, kind: "step.started", step: "before:stop-primary/hang") }
         relay.cut()
         try waitFor("the coordinator to give the step up and roll back", seconds: 60) { hasRecord(runDir, kind: "run.rollback") }
         relay.restore()
-        let printed = finish(coordinator, output)
+        let printed = Executables.finish(coordinator, output)
         #expect(coordinator.terminationStatus == 1, "\(printed)")
         #expect(printed.contains("result: rolled_back"), "\(printed)")
         #expect(clock.now - started < .seconds(100), "the hung program did not hold the rollback")
@@ -208,13 +185,13 @@ extension EndToEnd {
         defer { fleet.tearDown() }
         try fleet.loadData(scale: 6)
         let runDir = fleet.scratch.path + "/runs/agent"
-        let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        let (coordinator, output) = try Executables.startUpshift(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("verify to start", seconds: 180) { hasRecord(runDir, kind: "step.started", step: "verify") }
         fleet.hosts[0].agent.kill()
         Thread.sleep(forTimeInterval: 1)
         fleet.hosts[0].agent = try fleet.hosts[0].agent.restarted()
-        let printed = finish(coordinator, output)
+        let printed = Executables.finish(coordinator, output)
         #expect(coordinator.terminationStatus == 0, "\(printed)")
         let verify = try agentJournal(fleet.primary).filter { $0["step"] as? String == "verify" }.map { $0["state"] as? String ?? "" }
         #expect(verify == ["started", "failed", "started", "finished"], "interrupted, then run again: \(verify)")
@@ -233,11 +210,11 @@ extension EndToEnd {
         let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
         let expected = try fleet.query(fleet.primary, checksum)
         let runDir = fleet.scratch.path + "/runs/kill"
-        let (coordinator, output) = try startCoordinator(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
+        let (coordinator, output) = try Executables.startUpshift(["run", try fleet.writePlan(), "--yes", "--run-dir", runDir])
         defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
         try waitFor("\(step) to be asked for", seconds: 120) { hasRecord(runDir, kind: "step.requested", step: step) }
         kill(coordinator.processIdentifier, SIGKILL)
-        _ = finish(coordinator, output)
+        _ = Executables.finish(coordinator, output)
         let resumed = try Executables.runUpshift(["resume", runDir])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(try serverMajor(fleet, fleet.primary) == 17)

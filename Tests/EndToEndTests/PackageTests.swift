@@ -47,11 +47,13 @@ extension EndToEnd {
             state_dir: \(state)
             log_format: json
             """.write(toFile: "/etc/upshift/agent.yaml", atomically: true, encoding: .utf8)
+        let logPath = fleet.scratch.path + "/pkg-agent.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
         agent.arguments = ["-u", user, "--"] + execStart
         agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
+        agent.standardError = FileHandle(forWritingAtPath: logPath)
         try agent.run()
         defer {
             _ = try? ProgramRunner.run("/usr/bin/pkill", ["-TERM", "-f", "^/usr/bin/upshift-agent --config"])
@@ -65,6 +67,22 @@ extension EndToEnd {
             preflight = try Executables.runUpshift(["preflight", plan])
         }
         #expect(preflight.status == 0, "\(preflight.stdout)\n\(preflight.stderr)")
+
+        // `systemctl reload` runs the unit's ExecReload against the agent: it re-reads its certificates and serves on.
+        let reload = try #require(value("ExecReload")).split(separator: " ").map(String.init)
+        let pid = try ProgramRunner.run("/usr/bin/pgrep", ["-f", "^/usr/bin/upshift-agent --config"]).stdout
+            .split(separator: "\n").first.map(String.init)
+        let mainPID = try #require(pid)
+        let reloaded = try ProgramRunner.run(reload[0], reload.dropFirst().map { $0 == "$MAINPID" ? mainPID : $0 })
+        #expect(reloaded.status == 0, "\(reload): \(reloaded.stderr)")
+        var log = ""
+        for _ in 0..<40 where !log.contains("certificates reloaded") {
+            Thread.sleep(forTimeInterval: 0.25)
+            log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        }
+        #expect(log.contains("certificates reloaded"), "\(log)")
+        let afterReload = try Executables.runUpshift(["preflight", plan])
+        #expect(afterReload.status == 0, "\(afterReload.stdout)\n\(afterReload.stderr)")
     }
 }
 }

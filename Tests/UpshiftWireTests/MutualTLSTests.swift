@@ -78,8 +78,11 @@ import Testing
         let errors = ErrorLog()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let port = try await startAgent(tlsDirectory: fleets.other.file("agents/db1"), errors: errors, in: &group)
-            await #expect(throws: WireError.self) {
+            await #expect {
                 try await closeIfConnected(WireClient.connect(host: "127.0.0.1", port: port, agentName: "db1", tlsDirectory: fleets.tls.path))
+            } throws: { error in
+                guard case WireError.connectFailed("db1", _, let reason) = error else { return false }
+                return reason.hasPrefix("TLS: the agent's certificate is not signed by the CA in the plan's tls.dir (CERTIFICATE_VERIFY_FAILED)")
             }
             group.cancelAll()
         }
@@ -87,11 +90,9 @@ import Testing
 
     /// db1's agent server with the given handshake limits.
     func bindAgent(_ fleets: Fleets, handshakeTimeout: TimeAmount, maxHandshakes: Int = HandshakeSlots.defaultLimit) async throws -> WireServer {
-        let directory = fleets.tls.file("agents/db1")
-        let context = try TLSContexts.makeContext(
-            try TLSContexts.agentConfiguration(tlsDirectory: directory), tlsDirectory: directory)
         return try await WireServer.bind(
-            host: "127.0.0.1", port: 0, sslContext: context, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            host: "127.0.0.1", port: 0, credentials: AgentCredentials(tlsDirectory: fleets.tls.file("agents/db1")),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: handshakeTimeout, maxHandshakes: maxHandshakes)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 import UpshiftWire
 
 /// The agent daemon: serves coordinators over mutual TLS until asked to shut down.
@@ -25,15 +26,21 @@ public struct AgentService: Service {
                                                tlsDirectory: configuration.tlsDirectory)
         logger.info("listening", metadata: ["agent.name": "\(configuration.name)", "listen.port": "\(server.localPort)",
                                              "journal": "\(journal.path)"])
+        // Trapped before the agent says it listens: from then on SIGHUP (`systemctl reload`) must not end it.
+        let reloads = await UnixSignalsSequence(trapping: .sighup)
         onListening(server.localPort)
         let configuration = self.configuration
         let logger = self.logger
         let sessions = SessionCounter()
         try await withGracefulShutdownHandler {
-            try await server.serve(onConnectionError: { remote, error in
-                logger.warning("connection refused or failed", metadata: ["peer": "\(remote.map { "\($0)" } ?? "?")", "error": "\(error)"])
-            }) { connection in
-                try await AgentService.serve(connection, id: sessions.next(), configuration: configuration, registry: registry, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await Self.reloadCertificates(on: reloads, credentials: server.credentials, logger: logger) }
+                try await server.serve(onConnectionError: { remote, error in
+                    logger.warning("connection refused or failed", metadata: ["peer": "\(remote.map { "\($0)" } ?? "?")", "error": "\(error)"])
+                }) { connection in
+                    try await AgentService.serve(connection, id: sessions.next(), configuration: configuration, registry: registry, logger: logger)
+                }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             logger.info("shutting down")
@@ -47,6 +54,20 @@ public struct AgentService: Service {
             }
         }
         logger.info("stopped")
+    }
+
+    /// On each SIGHUP, re-reads the TLS folder for new connections; open connections and running steps keep going.
+    /// A set that does not load is logged and the certificates served so far stay.
+    static func reloadCertificates(on signals: UnixSignalsSequence, credentials: AgentCredentials, logger: Logger) async {
+        for await _ in signals {
+            do {
+                try credentials.reload()
+                logger.notice("certificates reloaded", metadata: ["tls.dir": "\(credentials.tlsDirectory)"])
+            } catch {
+                logger.error("certificate reload refused; the previous certificates stay in use",
+                             metadata: ["tls.dir": "\(credentials.tlsDirectory)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Serves one coordinator connection until it ends; `WireServer.serve` keeps one failure from reaching the others.

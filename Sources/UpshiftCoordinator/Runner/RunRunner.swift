@@ -148,8 +148,11 @@ public final class RunRunner: @unchecked Sendable {
         } catch {
             await links.forget(host.name)
             let where_ = "\(host.agentHost):\(host.agentPort)"
-            events.yield(heartbeat.wasGreeted ? .disconnected(host: host.name, error: "\(where_): \(error)")
-                                 : .connectFailed(host: host.name, error: "\(where_): \(error)"))
+            // A connect error already names the agent and its address; the state machine names the host again.
+            let reason: String
+            if case WireError.connectFailed(_, _, let why) = error { reason = why } else { reason = "\(error)" }
+            events.yield(heartbeat.wasGreeted ? .disconnected(host: host.name, error: "\(where_): \(reason)")
+                                 : .connectFailed(host: host.name, error: "\(where_): \(reason)"))
         }
     }
 }

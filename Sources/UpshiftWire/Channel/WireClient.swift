@@ -67,8 +67,25 @@ public enum WireClient {
         } catch {
             // executeThenClose, not close: an async channel must be finished before it is dropped.
             try? await channel.executeThenClose { _, _ in }
-            throw WireError.connectFailed(agent: agentName, address: address, reason: "TLS: \(error)")
+            throw WireError.connectFailed(agent: agentName, address: address, reason: handshakeFailure(error))
         }
         return channel
+    }
+
+    /// What a failed handshake means to an operator, with BoringSSL's own code kept for searching.
+    static func handshakeFailure(_ error: any Error) -> String {
+        let text = "\(error)"
+        let code = text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") })
+            .first { $0.contains("_") && $0.uppercased() == $0 && $0.count > 8 }.map(String.init)
+        guard let code else { return "TLS handshake failed: \(text)" }
+        if code == "CERTIFICATE_VERIFY_FAILED" {
+            return "TLS: the agent's certificate is not signed by the CA in the plan's tls.dir (\(code)); "
+                + "if the fleet's certificates were rotated, point tls.dir at the new ones"
+        }
+        if code.contains("ALERT") {
+            return "TLS: the agent refused this coordinator's certificate (\(code)); "
+                + "it trusts another CA, or its certificates were rotated"
+        }
+        return "TLS handshake failed (\(code)): \(text)"
     }
 }

@@ -10,6 +10,9 @@ public struct WireServer: Sendable {
     /// The port actually bound (useful when binding port 0).
     public let localPort: Int
 
+    /// The certificates handed to new connections; `reload()` them to rotate without a restart.
+    public let credentials: AgentCredentials
+
     /// How long a new connection may take to finish its TLS handshake before it is dropped.
     static let defaultHandshakeTimeout = TimeAmount.seconds(10)
 
@@ -20,19 +23,17 @@ public struct WireServer: Sendable {
         tlsDirectory: String,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> WireServer {
-        let configuration = try TLSContexts.agentConfiguration(tlsDirectory: tlsDirectory)
-        let context = try TLSContexts.makeContext(configuration, tlsDirectory: tlsDirectory)
-        return try await self.bind(
-            host: host, port: port, sslContext: context, eventLoopGroup: eventLoopGroup,
+        try await self.bind(
+            host: host, port: port, credentials: AgentCredentials(tlsDirectory: tlsDirectory), eventLoopGroup: eventLoopGroup,
             maxFrameSize: Framing.defaultMaxFrameSize, handshakeTimeout: defaultHandshakeTimeout,
             maxHandshakes: HandshakeSlots.defaultLimit)
     }
 
-    /// The same with a ready TLS context, so tests can vary the limits.
+    /// The same with ready credentials, so tests can vary the limits.
     static func bind(
         host: String,
         port: Int,
-        sslContext: NIOSSLContext,
+        credentials: AgentCredentials,
         eventLoopGroup: any EventLoopGroup,
         maxFrameSize: Int,
         handshakeTimeout: TimeAmount,
@@ -50,7 +51,7 @@ public struct WireServer: Sendable {
                     }
                     // TLS first: nothing reaches the codec from a peer that has not proven its certificate.
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    try sync.addHandler(NIOSSLServerHandler(context: credentials.context))
                     try sync.addHandler(HandshakeGuard(deadline: .now() + handshakeTimeout, outcome: nil, onSettled: { slots.release() }))
                     try Framing.addHandlers(
                         to: sync, inbound: CoordinatorMessage.self, outbound: AgentMessage.self,
@@ -63,6 +64,6 @@ public struct WireServer: Sendable {
             try? await channel.channel.close()
             throw ChannelError.ioOnClosedChannel
         }
-        return WireServer(channel: channel, localPort: port)
+        return WireServer(channel: channel, localPort: port, credentials: credentials)
     }
 }
