@@ -51,6 +51,15 @@ def main():
                 spans[step["id"]] = (min(first, start), max(last, end))
         cells = ["%.1f" % (spans[s][1] - spans[s][0]).total_seconds() if s in spans else "-" for s in STEPS]
         print("| %s | %s | %s |" % (scale, variant, " | ".join(cells)))
+    print()
+    print("The run journal: lines, lines waited for (fsync), agents' progress reports and the progress lines kept:")
+    print()
+    print("| scale | standbys | lines | fsync'd | progress reports | progress lines |")
+    print("|---|---|---|---|---|---|")
+    for scale, variant, report in runs:
+        writes = report.get("journal_writes") or {}
+        print("| %s | %s | %s | %s | %s | %s |" % (scale, variant, writes.get("lines", "-"), writes.get("fsyncs", "-"),
+                                               writes.get("progress_received", "-"), writes.get("progress_written", "-")))
     scales = sorted({int(s) for s, _, _ in runs})
     if len(scales) >= 2:
         print()

@@ -57,7 +57,10 @@ struct Run: AsyncParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("result: \(outcome.rawValue)" + (reason.map { " — \($0)" } ?? ""))
-            print("journal: \(directory.journalPath)")
+            let writes = (try? RunJournal.read(path: directory.journalPath))?.last { $0.kind == .runFinished }?.writes
+            print("journal: \(directory.journalPath)" + (writes.map {
+                " (\($0.lines) lines, \($0.fsyncs) fsync'd; \($0.progressReceived) progress reports kept as \($0.progressWritten) lines)"
+            } ?? ""))
             print("report: upshift report \(directory.path) --format html -o report.html")
         }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }

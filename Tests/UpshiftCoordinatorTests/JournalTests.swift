@@ -43,4 +43,33 @@ struct JournalTests {
         #expect(summary.steps.map(\.status) == ["done", "running"])
         #expect(summary.completedStepIDs.isEmpty)
     }
+
+    /// A flood of progress (rsync reports every few files) becomes a few lines per host and step, none waited
+    /// for, and the latest value of each is in the file before the step's end.
+    @Test func progressIsCoalescedAndItsLatestValueLandsBeforeTheStepEnds() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try RunJournal(path: path, runID: "r", planSHA256: "p")
+        try journal.append(JournalRecord(kind: .stepStarted, step: "sync-standbys", host: "db2"))
+        for done in 1...2000 {
+            for host in ["db2", "db3"] {
+                try journal.append(JournalRecord(kind: .stepProgress, step: "sync-standbys", host: host, done: Double(done), total: 2000, unit: "files"))
+            }
+        }
+        try journal.append(JournalRecord(kind: .stepFinished, step: "sync-standbys", host: "db2", durationMS: 1))
+        try journal.append(JournalRecord(kind: .runFinished, outcome: .done))
+
+        let records = try RunJournal.read(path: path)
+        let progress = records.filter { $0.kind == .stepProgress }
+        #expect(progress.count >= 2 && progress.count < 100, "\(progress.count) progress lines for 4,000 reports")
+        let finished = try #require(records.firstIndex { $0.kind == .stepFinished })
+        for host in ["db2", "db3"] {
+            let last = try #require(records[..<finished].last { $0.kind == .stepProgress && $0.host == host })
+            #expect(last.done == 2000, "the latest progress of \(host) is not in the journal before the step's end")
+        }
+        let writes = try #require(records.last?.writes)
+        #expect(writes.progressReceived == 4000 && writes.progressWritten == progress.count)
+        #expect(writes.fsyncs == 3 && writes.lines == records.count)
+    }
 }
+

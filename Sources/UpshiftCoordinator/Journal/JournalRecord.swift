@@ -27,6 +27,8 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var check: CheckResult?
     /// How the run ended, for `run.finished`.
     public var outcome: RunOutcome?
+    /// What the journal wrote until then, for `run.finished`: the journal fills it in.
+    public var writes: JournalWrites?
     /// Hash of the plan bundle; the journal writer fills it in on every line.
     public var plan: String?
     /// The run id; the journal writer fills it in.
@@ -48,5 +50,23 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         self.unit = unit
         self.level = level
         self.outcome = outcome
+    }
+}
+
+/// How much a run's journal wrote, and how many of its lines waited for the disk.
+public struct JournalWrites: Codable, Sendable, Equatable {
+    /// Lines written (this one included).
+    public var lines = 0
+    /// Lines written with an fsync before the run moved on: step boundaries, facts, logs, run events.
+    public var fsyncs = 0
+    /// Progress reports received from the agents.
+    public var progressReceived = 0
+    /// Progress lines written (the latest value per host and step, a few a second at most), never waited for.
+    public var progressWritten = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lines, fsyncs, progressReceived = "progress_received", progressWritten = "progress_written"
     }
 }

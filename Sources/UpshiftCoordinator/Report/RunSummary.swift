@@ -64,6 +64,8 @@ public struct RunSummary: Codable, Sendable {
     /// The primary's replication slots, publications and subscriptions before the upgrade and after it,
     /// with what the run did to each slot.
     public var replication: Replication
+    /// How much the run's journal wrote and how many lines waited for the disk (from `run.finished`).
+    public var journalWrites: JournalWrites?
 
     /// The replication section of the report.
     public struct Replication: Codable, Sendable, Equatable {
@@ -74,6 +76,7 @@ public struct RunSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case plan, run, result, reason, steps, advice, verify, checks, replication
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
+        case journalWrites = "journal_writes"
     }
 
     /// Folds journal records into a summary.
@@ -102,6 +105,7 @@ public struct RunSummary: Codable, Sendable {
                 result = record.outcome?.rawValue ?? "failed"
                 reason = record.message
                 finishedAt = record.at
+                journalWrites = record.writes
             case .stepOutput:
                 if let shape = record.output?.replicationBefore { replication.before = shape }
                 if let shape = record.output?.replicationAfter { replication.after = shape }

@@ -35,11 +35,12 @@ extension StepPlanner {
             steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
         }
         if plan.options.statistics != "none" { steps.append(builtin(.statistics, primary)) }
-        return steps.map { step in
-            var step = step
-            step.isRerunnable = step.builtin.map(rerunnableInplaceSteps.contains) ?? false
-            return step
+        // (A loop, not `map` with `contains` passed as a function: Swift 6.3.1's optimizer crashes on that form
+        // in release builds.)
+        for index in steps.indices {
+            if let builtin = steps[index].builtin { steps[index].isRerunnable = rerunnableInplaceSteps.contains(builtin) }
         }
+        return steps
     }
 
     /// Blue/green over logical replication. Target-side work runs on the target primary's agent, which reaches

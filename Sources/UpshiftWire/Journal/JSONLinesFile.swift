@@ -27,15 +27,16 @@ public final class JSONLinesFile: @unchecked Sendable {
 
     deinit { try? handle.close() }
 
-    /// Appends one value as a line and waits until it is on disk.
-    public func append<Value: Encodable>(_ value: Value) throws {
+    /// Appends one value as a line and, when `durable` (the default), waits until it is on disk. A line written
+    /// without waiting reaches the disk with the next durable one (fsync covers the whole file) or later.
+    public func append<Value: Encodable>(_ value: Value, durable: Bool = true) throws {
         var line = try encoder.encode(value)
         line.append(0x0A)
         lock.lock()
         defer { lock.unlock() }
         do {
             try handle.write(contentsOf: line)
-            try handle.synchronize()
+            if durable { try handle.synchronize() }
         } catch {
             throw JSONLinesError(path: path, message: "write failed: \(error)")
         }
