@@ -27,7 +27,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need_apt=()
-for pkg in postgresql-15 libpq-dev liblua5.4-dev libyaml-dev rsync pgbouncer pkg-config iproute2 procps; do
+for pkg in postgresql-15 libpq-dev liblua5.4-dev libyaml-dev rsync pgbouncer pkg-config iproute2 procps groff-base bsdextrautils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 # Debian's current 15.x is the known-bad old version; upgrade the image's older one to it.

@@ -4,6 +4,7 @@
 #
 #   scripts/package.sh [OUTPUT_DIR]   (default: dist/; BUILD=DIR packages binaries built already, e.g. .build/debug;
 #                                      COMPRESS=gzip for a quicker, larger package than xz)
+# The programs are installed stripped (their symbols and debug information stay in the build folder).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$here/dist}"
@@ -17,8 +18,6 @@ if [ -z "${BUILD:-}" ]; then
   BUILD="$(swift build -c release --static-swift-stdlib --show-bin-path)"
   echo "[package] release build: $(( $(date +%s) - started )) s"
 fi
-configuration=release
-case "$BUILD" in *debug*) configuration=debug ;; esac
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -26,22 +25,16 @@ root="$stage/upshift_${version}_${arch}"
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/upshift" "$root/usr/share/man/man1" \
            "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
            "$root/usr/share/fish/vendor_completions.d" "$root/usr/share/doc/upshift"
-install -m 0755 "$BUILD/upshift" "$BUILD/upshift-agent" "$root/usr/bin/"
+install -m 0755 --strip "$BUILD/upshift" "$BUILD/upshift-agent" "$root/usr/bin/"
 install -m 0644 packaging/upshift-agent.service "$root/lib/systemd/system/"
 install -m 0644 packaging/agent.yaml "$root/etc/upshift/agent.yaml"
 install -m 0644 README.md "$root/usr/share/doc/upshift/"
 
-# Man pages from the ArgumentParser commands (one page per subcommand). MANUALS=skip leaves them out: the
-# plugin needs SwiftPM's lock on .build, which a running `swift test` holds.
-if [ "${MANUALS:-}" != skip ]; then
-  manuals="$stage/man"
-  mkdir -p "$manuals"
-  swift package --allow-writing-to-directory "$manuals" generate-manual --multi-page --configuration "$configuration" \
-    --authors "Upshift" --output-directory "$manuals" >/dev/null
-  rm -f "$manuals"/*.help.1
-  find "$manuals" -name '*.1' -exec gzip -9nf {} \;
-  find "$manuals" -name '*.1.gz' -exec install -m 0644 {} "$root/usr/share/man/man1/" \;
-fi
+# Man pages from the ArgumentParser commands (one page per subcommand), read from the built programs.
+manuals="$stage/man"
+for tool in upshift upshift-agent; do python3 scripts/manpages.py "$BUILD/$tool" "$manuals" >/dev/null; done
+gzip -9n "$manuals"/*.1
+install -m 0644 "$manuals"/*.1.gz "$root/usr/share/man/man1/"
 
 for tool in upshift upshift-agent; do
   "$BUILD/$tool" --generate-completion-script bash >"$root/usr/share/bash-completion/completions/$tool"
@@ -75,4 +68,4 @@ chmod 0755 "$root/DEBIAN/postinst"
 mkdir -p "$out"
 dpkg-deb --root-owner-group -Z"${COMPRESS:-xz}" --build "$root" "$out/upshift_${version}_${arch}.deb" >/dev/null
 echo "[package] $out/upshift_${version}_${arch}.deb ($(du -k "$out/upshift_${version}_${arch}.deb" | cut -f1) KiB)"
-for tool in upshift upshift-agent; do echo "[package] $tool: $(du -k "$BUILD/$tool" | cut -f1) KiB"; done
+for tool in upshift upshift-agent; do echo "[package] $tool: $(du -k "$root/usr/bin/$tool" | cut -f1) KiB stripped"; done

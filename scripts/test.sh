@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 swift build --build-tests
+# The shipped build (scripts/package.sh) must compile too: the optimizer sees code a debug build never does.
+swift build -c release --static-swift-stdlib
 
 # A user's clone has nothing beside it. Where a folder sits next to this checkout (CI keeps the project's
 # shared material there), the suite runs with it covered by an empty file system, in a mount namespace of

@@ -11,7 +11,17 @@ import UpshiftWire
 struct UpshiftAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upshift-agent",
-        abstract: "Serve a coordinator over mutual TLS and run the plan's steps on this host."
+        abstract: "Serve a coordinator over mutual TLS and run the plan's steps on this host.",
+        discussion: """
+            Run it as the PostgreSQL OS user (the packaged systemd unit upshift-agent.service does, from \
+            /etc/upshift/agent.yaml). Only coordinators whose certificate the fleet's CA signed are served.
+
+            Signals: SIGTERM or SIGINT cancel the running step (its programs get SIGTERM, then SIGKILL), journal \
+            it and exit; an agent started again on the same state folder carries on from its journal. SIGHUP \
+            (systemctl reload) re-reads agent.pem, agent.key and ca.pem from the TLS folder for new connections; \
+            open connections and a running step keep theirs, and a set that does not load is logged and the \
+            previous one stays.
+            """
     )
 
     @Option(help: "A configuration file (YAML: listen, tls_dir, state_dir, name, bindirs, log_level, log_format); flags override it.")

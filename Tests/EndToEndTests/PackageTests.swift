@@ -18,7 +18,7 @@ extension EndToEnd {
         let out = try fleet.scratch.subdirectory("dist")
         let built = try ProgramRunner.run(Self.repository + "/scripts/package.sh", [out],
                                           environment: ProcessInfo.processInfo.environment.merging(
-                                            ["BUILD": Executables.buildDirectory, "COMPRESS": "gzip", "MANUALS": "skip"]) { $1 })
+                                            ["BUILD": Executables.buildDirectory, "COMPRESS": "gzip"]) { $1 })
         #expect(built.status == 0, "\(built.stdout)\n\(built.stderr)")
         let deb = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasSuffix(".deb") })
         let installed = try ProgramRunner.run("/usr/bin/dpkg", ["-i", "\(out)/\(deb)"])
@@ -28,6 +28,11 @@ extension EndToEnd {
         let verify = try ProgramRunner.run("/usr/bin/systemd-analyze", ["verify", unitPath])
         #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.stdout)\n\(verify.stderr)")
         #expect(FileManager.default.fileExists(atPath: "/usr/share/bash-completion/completions/upshift"))
+        // The manual renders, down to a subcommand's options and the agent's signals.
+        for (page, text) in [("upshift-run", "--run-dir"), ("upshift-agent", "SIGHUP"), ("upshift-certs-init", "--agent")] {
+            let rendered = try ProgramRunner.run("/bin/sh", ["-c", "zcat /usr/share/man/man1/\(page).1.gz | nroff -man -Tascii | col -b"])
+            #expect(rendered.status == 0 && rendered.stdout.contains(text), "\(page): \(rendered.stdout)\n\(rendered.stderr)")
+        }
 
         // Start the agent as the unit does, on this fleet's certificates, from the packaged configuration path.
         let unit = try String(contentsOfFile: unitPath, encoding: .utf8)

@@ -27,6 +27,9 @@ import UpshiftPostgres
             each.mode = mode
             #expect(each.arguments.contains("--\(mode.rawValue)"))
         }
+        var syncfs = options
+        syncfs.syncMethod = "syncfs"
+        #expect(syncfs.arguments.last == "--sync-method=syncfs")
     }
 
     @Test func pgCtlQuotesServerOptionsForItsShell() {

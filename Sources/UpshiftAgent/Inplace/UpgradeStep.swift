@@ -18,6 +18,9 @@ extension InplaceContext {
         options.socketDir = sockets
         options.oldPort = try freeLoopbackPort()
         options.newPort = try freeLoopbackPort()
+        // One syncfs per file system rather than an fsync of every file: in link mode that is every data file,
+        // so the flush would otherwise grow with the data inside the write window.
+        if versions.to.version >= 17 { options.syncMethod = "syncfs" }
         var phases = 0
         log("pg_upgrade \(options.arguments.joined(separator: " "))")
         let result = try launcher.run(options.invocation(workingDirectory: work)) { line in

@@ -40,6 +40,9 @@ public struct PgUpgradeOptions: Sendable, Equatable {
     public var newServerOptions: String?
     /// Keep pg_upgrade's logs even on success (--retain).
     public var retain: Bool
+    /// How the new cluster is flushed to disk at the end (`--sync-method`, PostgreSQL 17+): `syncfs` flushes
+    /// each file system once instead of every file, which in link mode means every data file.
+    public var syncMethod: String?
 
     /// Settings for an upgrade from `oldDatadir` to `newDatadir`.
     public init(oldBindir: String, newBindir: String, oldDatadir: String, newDatadir: String,
@@ -60,6 +63,7 @@ public struct PgUpgradeOptions: Sendable, Equatable {
         self.oldServerOptions = oldServerOptions
         self.newServerOptions = newServerOptions
         self.retain = retain
+        self.syncMethod = nil
     }
 
     /// pg_upgrade's arguments.
@@ -75,6 +79,7 @@ public struct PgUpgradeOptions: Sendable, Equatable {
         if let oldServerOptions { args += ["-o", oldServerOptions] }
         if let newServerOptions { args += ["-O", newServerOptions] }
         if retain { args.append("--retain") }
+        if let syncMethod { args.append("--sync-method=\(syncMethod)") }
         return args
     }
 
