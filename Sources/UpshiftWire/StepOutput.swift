@@ -19,6 +19,8 @@ public enum StepOutput: Codable, Sendable, Equatable {
     case standbySlot(name: String)
     /// `stop-primary` (before) and `start-primary` (after): the cluster's slots, publications and subscriptions.
     case replication(moment: ReplicationMoment, shape: ReplicationShape)
+    /// `stop-primary` under `verify: structural`: every user relation with storage and where its files are.
+    case relationFiles(relations: [RelationFile])
 
     /// What the fact is about: a later fact with the same host and key replaces an earlier one.
     public var key: String {
@@ -31,8 +33,12 @@ public enum StepOutput: Codable, Sendable, Equatable {
         case .pointOfNoReturn: "point-of-no-return"
         case .standbySlot: "standby-slot"
         case .replication(let moment, _): "replication.\(moment.rawValue)"
+        case .relationFiles: "relation-files"
         }
     }
+
+    /// The old catalog's relations, for `relationFiles`.
+    public var relationFiles: [RelationFile]? { if case .relationFiles(let relations) = self { relations } else { nil } }
 
     /// The install user, for `installUser`.
     public var installUser: String? { if case .installUser(let user) = self { user } else { nil } }
@@ -203,4 +209,25 @@ public struct SubscriptionState: Codable, Sendable, Equatable {
         self.enabled = enabled
         self.slot = slot
     }
+}
+
+/// A user relation with storage as the old catalog holds it: what the structural proof looks for in the new cluster.
+public struct RelationFile: Codable, Sendable, Equatable {
+    /// `database.schema.relation`.
+    public var name: String
+    /// `pg_class.relkind`: `r` table, `i` index, `S` sequence, `t` TOAST table, `m` materialized view.
+    public var kind: String
+    /// Its main fork's path under the data directory (`pg_relation_filepath`); pg_upgrade keeps the file
+    /// number, so the new cluster's file has the same path but for a tablespace's version folder.
+    public var path: String
+
+    public init(name: String, kind: String, path: String) {
+        self.name = name
+        self.kind = kind
+        self.path = path
+    }
+
+    /// Whether pg_upgrade carries its files: every relation with storage but sequences, whose data it
+    /// restores through SQL (their files are made anew).
+    public var filesCarried: Bool { kind != "S" }
 }

@@ -20,7 +20,8 @@ struct Check: ParsableCommand {
             if output.json {
                 print(#"{"ok":true,"plan":"\#(loaded.plan.name)","steps":\#(steps.count)}"#)
             } else {
-                print("\(plan): ok (\(loaded.plan.strategy.rawValue), \(loaded.plan.hosts.count) hosts, \(steps.count) steps)")
+                let proof = loaded.plan.strategy == .inplace ? ", proof: \(loaded.plan.options.verify.rawValue)" : ""
+                print("\(plan): ok (\(loaded.plan.strategy.rawValue), \(loaded.plan.hosts.count) hosts, \(steps.count) steps\(proof))")
             }
         } catch let errors as PlanErrors {
             if output.json {

@@ -30,6 +30,7 @@ struct PlanCommand: ParsableCommand {
                 return item
             }
             var object: [String: Any] = ["plan": loaded.plan.name, "steps": items]
+            if loaded.plan.strategy == .inplace { object["proof"] = loaded.plan.options.verify.rawValue }
             if let prediction {
                 object["expected"] = ["based_on": prediction.basedOn, "rehearsal": prediction.basedOnRehearsal,
                                       "write_ms": prediction.writeMS as Any, "read_ms": prediction.readMS as Any]
@@ -45,6 +46,13 @@ struct PlanCommand: ParsableCommand {
             print("expected from \(prediction.basedOnRehearsal ? "rehearsal" : "run") \(prediction.basedOn): write downtime \(write), read downtime \(read)")
         } else {
             print("no finished run or rehearsal of this plan in \(runsDirectory): durations unknown (run `upshift run --rehearsal` first)")
+        }
+        if loaded.plan.strategy == .inplace {
+            print("proof: \(loaded.plan.options.verify.proofSummary)")
+            if loaded.plan.options.verify == .structural {
+                print("warning: verify: structural compares no row contents; `verify: fenced` proves every table's rows "
+                      + "and content inside the write window")
+            }
         }
         let width = max(12, steps.map(\.id.count).max() ?? 0)
         for (number, step) in steps.enumerated() {

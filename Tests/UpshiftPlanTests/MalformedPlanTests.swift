@@ -115,6 +115,12 @@ let malformedPlans: [Malformed] = [
               line: 20, column: 13, fragment: "invalid standbys 'streaming'; expected one of: rsync, basebackup"),
     Malformed(name: "unknown logical slot decision", yaml: basePlan + "options:\n  logical_slots: keep\n",
               line: 20, column: 18, fragment: "invalid logical_slots 'keep'; expected one of: recreate, drop"),
+    Malformed(name: "unknown verify mode", yaml: basePlan + "options:\n  verify: checksums\n",
+              line: 20, column: 11, fragment: "invalid verify 'checksums'; expected one of: fenced, structural"),
+    Malformed(name: "structural proof from before 15",
+              yaml: basePlan.replacingOccurrences(of: "version: 15, bindir: /pg/15/bin", with: "version: 14, bindir: /pg/14/bin")
+                  + "options:\n  verify: structural\n",
+              line: 20, column: 11, fragment: "verify 'structural' needs PostgreSQL 15 or newer to upgrade from"),
     Malformed(name: "swap before PostgreSQL 18", yaml: basePlan + "options:\n  transfer: swap\n",
               line: 20, column: 13, fragment: "transfer 'swap' needs PostgreSQL 18 or newer"),
     Malformed(name: "logical option in an inplace plan", yaml: basePlan + "options:\n  lag_threshold: 1MB\n",

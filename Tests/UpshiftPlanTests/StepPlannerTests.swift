@@ -22,6 +22,15 @@ import Testing
         #expect(result.first { $0.isPointOfNoReturn }?.id == "start-primary")
     }
 
+    /// `verify: structural` keeps the steps and the fence, but holds no standby for a content comparison.
+    @Test func aStructuralProofHoldsNoStandbyForAComparison() throws {
+        let fenced = try steps(basePlan)
+        let structural = try steps(basePlan + "options:\n  verify: structural\n")
+        #expect(summary(fenced).contains("verify-standbys db2"))
+        #expect(summary(structural) == summary(fenced).filter { $0 != "verify-standbys db2" })
+        #expect(structural.first { $0.downtime == .writesResume }?.id == "verify")
+    }
+
     @Test func aLonePrimaryHasNoStandbyStepsAndNoReadMarks() throws {
         let alone = baseHeader + """
         hosts:

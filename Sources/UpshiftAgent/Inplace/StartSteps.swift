@@ -7,6 +7,15 @@ extension InplaceContext {
     func startPrimary() throws {
         stopSyncSender()
         let pgdata = try newPgdata
+        if plan.options.verify == .structural, pointOfNoReturn.crossedAt == nil,
+           !FileManager.default.fileExists(atPath: pgdata + "/postmaster.pid") {
+            // Until the new primary starts, the files are pg_upgrade's work alone: prove it carried them all.
+            let relations = try fact("relation list", on: host.name, \.relationFiles)
+            let coverage = try StructuralProof.check(relations, oldPgdata: host.pgdata, newPgdata: pgdata,
+                                                     mode: plan.options.transfer, newMajor: try versions.to.version)
+            log("structural proof: all \(coverage.relations) relations of the old catalog carried (\(coverage.files) files, "
+                + "\(coverage.bytes) bytes, \(plan.options.transfer == .link ? "each the old file itself" : "each of the old size"))")
+        }
         try appendLines(["default_transaction_read_only = on  # upshift: lifted by the verify step"], to: pgdata + "/postgresql.auto.conf")
         if sharesFilesWithTheOldCluster {
             try pointOfNoReturn.cross(emit: emit)
@@ -55,7 +64,7 @@ extension InplaceContext {
             try connection.query("select status from pg_stat_wal_receiver").rows.first?.first == "streaming"
         }
         log("streaming from \(primary.name)")
-        if plan.options.standbys == .rsync {
+        if plan.options.standbys == .rsync, plan.options.verify == .fenced {
             // verify-standbys compares this host with the old primary's checksums while the new primary
             // already takes writes again: hold replay at the fenced primary's state until then.
             let lsn = try replayThroughFencedPrimary(connection)
@@ -85,13 +94,24 @@ extension InplaceContext {
         }
     }
 
-    /// `verify` (the primary): its tables against the old primary's checksums, then the write fence is lifted.
+    /// `verify` (the primary): its tables against the old primary's checksums (under `verify: structural`, its
+    /// catalog against the old relation list), then the write fence is lifted.
     func verify() throws {
         let primary = try self.primary
         guard host.name == primary.name else { return try verifyStandby() }
-        let expected = try fact("table checksums", on: primary.name, \.tableChecksums)
-        let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true, following: expected)
-        try compare(found, with: expected)
+        switch plan.options.verify {
+        case .fenced:
+            let expected = try fact("table checksums", on: primary.name, \.tableChecksums)
+            let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true, following: expected)
+            try compare(found, with: expected)
+        case .structural:
+            let relations = try fact("relation list", on: primary.name, \.relationFiles)
+            let missing = try StructuralProof.missing(relations, connect: { try connectNew(database: $0) })
+            guard missing.isEmpty else {
+                throw AgentError("the new catalog lacks \(missing.count) relations of the old one: " + missing.prefix(10).joined(separator: ", "))
+            }
+            log("the new catalog names all \(relations.count) relations of the old one (structural proof; row contents not compared)")
+        }
         let connection = try connectNew()
         defer { connection.close() }
         try liftFence(connection)

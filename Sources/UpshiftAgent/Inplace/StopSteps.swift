@@ -3,17 +3,26 @@ import UpshiftPostgres
 import UpshiftWire
 
 extension InplaceContext {
-    /// `stop-primary`: fence writes, take the verify checksums, stop cleanly; reports the shutdown checkpoint.
+    /// `stop-primary`: fence writes, take what verify proves against (the tables' checksums, or under
+    /// `verify: structural` the relation list), stop cleanly; reports the shutdown checkpoint.
     func stopPrimary() throws {
         let old = try connectOld()
         defer { old.close() }
         try fenceWrites(old)
         let replication = try ReplicationShape.read(connect: { try connectOld(database: $0) })
-        let checksums = try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true)
+        let reference: StepOutput
+        switch plan.options.verify {
+        case .fenced:
+            reference = .tableChecksums(checksums: try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true))
+        case .structural:
+            let relations = try StructuralProof.relations(connect: { try connectOld(database: $0) })
+            log("\(relations.count) relations listed for the structural proof")
+            reference = .relationFiles(relations: relations)
+        }
         let audit = try FenceAudit.begin(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         try audit.check(control)
-        output(.tableChecksums(checksums: checksums))
+        output(reference)
         output(.shutdownCheckpoint(lsn: control.latestCheckpointLocation))
         output(.replication(moment: .before, shape: replication))
         log("stopped at checkpoint \(control.latestCheckpointLocation)")

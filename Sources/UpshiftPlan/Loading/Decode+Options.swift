@@ -2,7 +2,8 @@ import Yams
 
 extension PlanDecoder {
     static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
-    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots"]
+    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots",
+                                    "verify"]
     static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
 
     /// `options:`; every knob has a default, knobs of the other strategy are refused.
@@ -35,6 +36,13 @@ extension PlanDecoder {
             }
         }
         if let schemaRestore = m.bool("schema_restore_check") { options.schemaRestoreCheck = schemaRestore }
+        if let verify: VerifyMode = m.choice("verify") {
+            options.verify = verify
+            if verify == .structural, let from = postgres?.from.version, from < 15 {
+                context.error(at: m.node("verify"), "verify 'structural' needs PostgreSQL 15 or newer to upgrade from "
+                              + "(pg_upgrade keeps relation file numbers since 15); from.version is \(from)")
+            }
+        }
         if let lag = m.string("lag_threshold") {
             if PlanOptions.parseSize(lag) != nil {
                 options.lagThreshold = lag

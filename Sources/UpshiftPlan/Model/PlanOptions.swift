@@ -27,6 +27,8 @@ public struct PlanOptions: Sendable, Equatable {
     /// Preflight restores a schema-only dump into a scratch new cluster (it catches what `pg_upgrade --check`
     /// misses); off only to rehearse what happens without it.
     public var schemaRestoreCheck: Bool = true
+    /// What an in-place run proves about the data, and where (`verify:`).
+    public var verify: VerifyMode = .fenced
     /// Seconds without a word from an agent (it answers a heartbeat every second) before its link counts as lost.
     public var heartbeatTimeoutS: Int = 10
     /// Seconds the coordinator keeps trying to re-attach to a host's running step over a lost link before the
@@ -72,7 +74,6 @@ public enum TransferMode: String, Sendable, Equatable, CaseIterable, Codable {
     case swap
 }
 
-/// How upgraded standbys get the new version.
 /// What happens to replication slots pg_upgrade does not carry.
 public enum SlotDecision: String, Sendable, Equatable, CaseIterable, Codable {
     /// Created again on the new primary once it starts (a logical slot starts at the new primary's position).
@@ -81,6 +82,7 @@ public enum SlotDecision: String, Sendable, Equatable, CaseIterable, Codable {
     case drop
 }
 
+/// How upgraded standbys get the new version.
 public enum StandbyMethod: String, Sendable, Equatable, CaseIterable, Codable {
     /// The documented rsync hard-link sync while everything is stopped.
     case rsync
@@ -111,4 +113,27 @@ public struct RehearsalSettings: Sendable, Equatable {
     /// (a rehearsal never probes the production endpoints named in `probe:`).
     public var probeWrite: String?
     public var probeRead: String?
+}
+
+/// What an in-place run proves about the data, and whether the proof sits inside the write window.
+public enum VerifyMode: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Every table's row count and content hash, old vs new, taken while writes are stopped: the new primary
+    /// starts read-only and takes writes only once they match. The window grows with the data.
+    case fenced
+    /// Only work the size of the catalog inside the window: before the new primary may start, every relation
+    /// file of the old catalog must be in the new cluster (in link mode the same inode, otherwise the same
+    /// size); after writes resume, every relation of the old catalog must be in the new one. Row contents are
+    /// not compared.
+    case structural
+
+    /// One line for `upshift plan`: what the run will prove.
+    public var proofSummary: String {
+        switch self {
+        case .fenced:
+            "every table's row count and content hash, old vs new, before writes resume (inside the write window)"
+        case .structural:
+            "structural: every relation file of the old catalog carried into the new cluster before it starts; "
+                + "row contents are not compared"
+        }
+    }
 }

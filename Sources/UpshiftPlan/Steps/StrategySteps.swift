@@ -17,7 +17,8 @@ extension StepPlanner {
             builtin(.pgUpgrade, primary),
         ]
         // The new primary starts fenced (read-only) and `verify` lifts the fence once its tables match the
-        // old cluster's checksums, so nothing a client writes can blur the comparison: verify closes the
+        // old cluster's checksums (under `verify: structural`, once its catalog names every relation of the
+        // old one), so nothing a client writes can blur the comparison: verify closes the
         // write window. Rsync'd standbys are copies of that state: `start-standbys` pauses their replay
         // once they hold everything the fenced primary has, so `verify-standbys` compares exactly that
         // state while writes already flow again, then lets replay go on. Basebackup standbys are built from
@@ -27,7 +28,8 @@ extension StepPlanner {
             steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
             steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
             steps.append(builtin(.verify, primary, downtime: .writesResume))
-            steps.append(builtin(.verifyStandbys, upgradedStandbys))
+            // Under `verify: structural` no table content is compared, so standbys are not held for it.
+            if plan.options.verify == .fenced { steps.append(builtin(.verifyStandbys, upgradedStandbys)) }
         } else {
             steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
             steps.append(builtin(.verify, primary, downtime: .writesResume))
