@@ -9,7 +9,8 @@
 #
 # STANDBYS=rsync|basebackup picks how the standbys are upgraded (default rsync); PGBENCH_SCALE=N sets the
 # pgbench scale (default 1); PGBOUNCER=1 puts a PgBouncer in front of the primary, probes writes through it
-# and pauses it across the write window (Hooks/pgbouncer.lua). bench/upgrade.sh uses all three.
+# and pauses it across the write window (Hooks/pgbouncer.lua); VERIFY=fenced|structural picks the plan's
+# proof (default fenced). bench/upgrade.sh and bench/sidebyside.sh use them.
 #
 # Everything lives under $FLEET (default /tmp/upshift-fleet), owned by the postgres user.
 set -euo pipefail
@@ -126,7 +127,7 @@ CONF
   for plan in fleet-upgrade fleet-runbook; do
     sed -e "s|@FLEET@|$FLEET|g" -e "s|@AGENT1@|$AGENT1|; s|@AGENT2@|$AGENT2|; s|@AGENT3@|$AGENT3|" -e "s|@PG_ROOT@|$PG_ROOT|g" \
         -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|; s|@STANDBY_PORT@|$STANDBY_PORT|; s|@STANDBY2_PORT@|$STANDBY2_PORT|" \
-        -e "s|@STANDBYS@|${STANDBYS:-rsync}|" "$here/examples/$plan.yaml.in" > "$FLEET/plan/${plan#fleet-}.yaml"
+        -e "s|@STANDBYS@|${STANDBYS:-rsync}|; s|@VERIFY@|${VERIFY:-fenced}|" "$here/examples/$plan.yaml.in" > "$FLEET/plan/${plan#fleet-}.yaml"
   done
   if [ -n "${PGBOUNCER:-}" ]; then
     # Clients reach db1 through PgBouncer: probe writes there, and hold them in PgBouncer across the window.

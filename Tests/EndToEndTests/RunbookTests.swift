@@ -242,7 +242,8 @@ extension EndToEnd {
     defer { scratch.remove() }
     try FileManager.default.copyItem(atPath: repository + "/Hooks", toPath: scratch.path + "/Hooks")
     let values = ["@PG_ROOT@": "/opt/upshift/pg", "@FLEET@": "/srv/fleet", "@AGENT1@": "7801", "@AGENT2@": "7802", "@AGENT3@": "7803",
-                  "@PRIMARY_PORT@": "5433", "@STANDBY_PORT@": "5434", "@STANDBY2_PORT@": "5435", "@STANDBYS@": "rsync"]
+                  "@PRIMARY_PORT@": "5433", "@STANDBY_PORT@": "5434", "@STANDBY2_PORT@": "5435", "@STANDBYS@": "rsync",
+                  "@VERIFY@": "structural"]
     let templates = try FileManager.default.contentsOfDirectory(atPath: repository + "/examples").filter { $0.hasSuffix(".yaml.in") }
     #expect(templates.count >= 2)
     for template in templates {

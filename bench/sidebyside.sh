@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The write window of the documented in-place procedure run by a tight shell script, next to `upshift run` on
+# a fresh identical fleet (examples/local-fleet.sh: a 15 primary loaded with pagila and pgbench, two streaming
+# standbys, 15 -> 17, pg_upgrade --link), for each pgbench scale and each `verify:` mode asked for.
+#
+# The script's window runs from `pg_ctl stop` of the primary to the first write committed on the new one:
+# stop the primary, stop the standbys once they hold its shutdown checkpoint, pg_upgrade --link --jobs 2,
+# rsync --archive --delete --hard-links --size-only --no-inc-recursive to both standbys (the old pg_wal left
+# out), make them standbys of the new primary, start everything, write. Its new cluster is initdb'd before the
+# window, as Upshift's init-new step does. Upshift's window is the probe's write downtime (report JSON).
+#
+#   bench/sidebyside.sh [SCALE...]        (default: 10 100; VERIFY="structural fenced" sets the modes)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+FLEET="${FLEET:-/tmp/upshift-sidebyside}"
+export FLEET
+PG_ROOT="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
+OLD="$PG_ROOT/15/bin" NEW="$PG_ROOT/17/bin"
+BUILD="${BUILD:-$here/.build/debug}"
+export BUILD
+PRIMARY_PORT=54315 STANDBY_PORT=54316 STANDBY2_PORT=54317
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(10 100)
+read -r -a modes <<<"${VERIFY:-structural fenced}"
+
+as_pg() { runuser -u postgres -- "$@"; }
+now() { date +%s.%N; }
+up() { PGBENCH_SCALE=$1 "$here/examples/local-fleet.sh" up >/dev/null 2>&1; }
+
+# The documented procedure on the fleet local-fleet.sh built; prints the window in seconds.
+scripted() {
+  # Outside the window: the agents are not used, and the new primary is initdb'd like the old one.
+  pkill -TERM -f "^$FLEET/bin/upshift-agent " 2>/dev/null || true
+  as_pg "$NEW/initdb" -D "$FLEET/db1/17" -U postgres --encoding UTF8 --locale C.UTF-8 --no-sync >/dev/null
+  grep -E '^(port|listen_addresses|unix_socket_directories|wal_level|max_wal_senders|hot_standby) ' "$FLEET/db1/15/postgresql.conf" \
+    | as_pg tee -a "$FLEET/db1/17/postgresql.conf" >/dev/null
+  echo "host replication postgres 127.0.0.1/32 trust" | as_pg tee -a "$FLEET/db1/17/pg_hba.conf" >/dev/null
+  work="$FLEET/script-work" && as_pg mkdir -p "$work"
+  sock="$FLEET/sock"
+
+  start=$(now)
+  as_pg "$OLD/pg_ctl" -D "$FLEET/db1/15" -m fast -w stop >/dev/null
+  checkpoint=$(as_pg "$OLD/pg_controldata" "$FLEET/db1/15" | sed -n 's/^Latest checkpoint location: *//p')
+  for n in 2 3; do
+    port_var=$([ $n = 2 ] && echo STANDBY_PORT || echo STANDBY2_PORT)
+    until [ "$(as_pg "$OLD/psql" -h "$sock" -p "${!port_var}" -U postgres -Atc \
+      "select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$checkpoint') > 0")" = t ]; do sleep 0.02; done
+    as_pg "$OLD/pg_ctl" -D "$FLEET/db$n/15" -m fast -w stop >/dev/null
+  done
+  (cd "$work" && as_pg "$NEW/pg_upgrade" -b "$OLD" -B "$NEW" -d "$FLEET/db1/15" -D "$FLEET/db1/17" --link --jobs 2 \
+    -U postgres --socketdir "$work" -p 50432 -P 50433 >/dev/null)
+  for n in 2 3; do
+    as_pg rsync --archive --delete --hard-links --size-only --no-inc-recursive --exclude /15/pg_wal \
+      "$FLEET/db1/15" "$FLEET/db1/17" "$FLEET/db$n/"
+  done
+  for n in 2 3; do
+    port_var=$([ $n = 2 ] && echo STANDBY_PORT || echo STANDBY2_PORT)
+    printf "port = %s\ncluster_name = 'db%s'\nprimary_conninfo = 'host=127.0.0.1 port=%s user=postgres'\n" \
+      "${!port_var}" "$n" "$PRIMARY_PORT" | as_pg tee -a "$FLEET/db$n/17/postgresql.auto.conf" >/dev/null
+    as_pg touch "$FLEET/db$n/17/standby.signal"
+  done
+  as_pg "$NEW/pg_ctl" -D "$FLEET/db1/17" -l "$FLEET/db1/17.log" -w start >/dev/null
+  until as_pg "$NEW/psql" -h "$sock" -p $PRIMARY_PORT -U postgres -qc "insert into pgbench_history (tid, bid, aid, delta, mtime) values (1, 1, 1, 0, now())" 2>/dev/null; do
+    sleep 0.01
+  done
+  end=$(now)
+  for n in 2 3; do as_pg "$NEW/pg_ctl" -D "$FLEET/db$n/17" -l "$FLEET/db$n/17.log" -w start >/dev/null; done
+  streaming=$(as_pg "$NEW/psql" -h "$sock" -p $PRIMARY_PORT -U postgres -Atc "select count(*) from pg_stat_replication")
+  [ "$streaming" -ge 1 ] || echo "warning: the scripted standbys do not stream" >&2
+  echo "$end - $start" | bc
+}
+
+down() {
+  "$here/examples/local-fleet.sh" down >/dev/null 2>&1 || true
+  for d in "$FLEET"/db1/17 "$FLEET"/db2/17 "$FLEET"/db3/17; do
+    [ -f "$d/postmaster.pid" ] && as_pg "$NEW/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
+  done
+  rm -rf "$FLEET"
+}
+
+printf '| scale | documented procedure (script) | verify | upshift write downtime (probe) | ratio |\n|---|---|---|---|---|\n'
+for scale in "${scales[@]}"; do
+  up "$scale"
+  script=$(scripted)
+  down
+  for mode in "${modes[@]}"; do
+    VERIFY=$mode up "$scale"
+    "$BUILD/upshift" run "$FLEET/plan/upgrade.yaml" --yes --run-dir "$FLEET/runs/bench" >/dev/null || true
+    ms=$("$BUILD/upshift" report "$FLEET/runs/bench" --format json | python3 -c 'import json,sys; print((json.load(sys.stdin).get("downtime") or {}).get("write_ms") or "")')
+    down
+    if [ -n "$ms" ]; then
+      printf '| %s | %.2f s | %s | %.2f s | %.2fx |\n' "$scale" "$script" "$mode" "$(echo "$ms / 1000" | bc -l)" "$(echo "$ms / 1000 / $script" | bc -l)"
+    else
+      printf '| %s | %.2f s | %s | (no figure: the run failed) | - |\n' "$scale" "$script" "$mode"
+    fi
+  done
+done
