@@ -31,7 +31,7 @@ up() { PGBENCH_SCALE=$1 "$here/examples/local-fleet.sh" up >/dev/null 2>&1; }
 scripted() {
   # Outside the window: the agents are not used, and the new primary is initdb'd like the old one.
   pkill -TERM -f "^$FLEET/bin/upshift-agent " 2>/dev/null || true
-  as_pg "$NEW/initdb" -D "$FLEET/db1/17" -U postgres --encoding UTF8 --locale C.UTF-8 --no-sync >/dev/null
+  as_pg "$NEW/initdb" -D "$FLEET/db1/17" -U postgres --encoding UTF8 --locale C.UTF-8 --no-sync >/dev/null 2>&1
   grep -E '^(port|listen_addresses|unix_socket_directories|wal_level|max_wal_senders|hot_standby) ' "$FLEET/db1/15/postgresql.conf" \
     | as_pg tee -a "$FLEET/db1/17/postgresql.conf" >/dev/null
   echo "host replication postgres 127.0.0.1/32 trust" | as_pg tee -a "$FLEET/db1/17/pg_hba.conf" >/dev/null
