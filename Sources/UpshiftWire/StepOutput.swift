@@ -21,6 +21,8 @@ public enum StepOutput: Codable, Sendable, Equatable {
     case replication(moment: ReplicationMoment, shape: ReplicationShape)
     /// `stop-primary` under `verify: structural`: every user relation with storage and where its files are.
     case relationFiles(relations: [RelationFile])
+    /// `start-primary` (the files) and `verify` (the new catalog) under `verify: structural`: what the proof covered.
+    case structuralProof(proof: StructuralProofResult)
 
     /// What the fact is about: a later fact with the same host and key replaces an earlier one.
     public var key: String {
@@ -34,11 +36,15 @@ public enum StepOutput: Codable, Sendable, Equatable {
         case .standbySlot: "standby-slot"
         case .replication(let moment, _): "replication.\(moment.rawValue)"
         case .relationFiles: "relation-files"
+        case .structuralProof(let proof): "structural-proof.\(proof.stage.rawValue)"
         }
     }
 
     /// The old catalog's relations, for `relationFiles`.
     public var relationFiles: [RelationFile]? { if case .relationFiles(let relations) = self { relations } else { nil } }
+
+    /// What the structural proof covered, for `structuralProof`.
+    public var structuralProof: StructuralProofResult? { if case .structuralProof(let proof) = self { proof } else { nil } }
 
     /// The install user, for `installUser`.
     public var installUser: String? { if case .installUser(let user) = self { user } else { nil } }
@@ -230,4 +236,44 @@ public struct RelationFile: Codable, Sendable, Equatable {
     /// Whether pg_upgrade carries its files: every relation with storage but sequences, whose data it
     /// restores through SQL (their files are made anew).
     public var filesCarried: Bool { kind != "S" }
+}
+
+/// What one stage of the structural proof covered.
+public struct StructuralProofResult: Codable, Sendable, Equatable {
+    /// `files`: before the new primary starts, each relation's files are in the new cluster; `catalog`: after it
+    /// started, the new catalog names every relation of the old one.
+    public enum Stage: String, Codable, Sendable { case files, catalog }
+    /// How a file was matched with the old one.
+    public enum Match: String, Codable, Sendable {
+        /// The very same inode (link mode).
+        case sameFile = "same-file"
+        /// The same size (clone and copy mode).
+        case sameSize = "same-size"
+        /// Present under the same file number (swap mode, which moves them).
+        case present
+
+        /// How a message words it.
+        public var described: String {
+            switch self {
+            case .sameFile: "each the old file itself"
+            case .sameSize: "each of the old size"
+            case .present: "each present under its file number"
+            }
+        }
+    }
+
+    public var stage: Stage
+    public var relations: Int
+    /// Files and bytes checked (the `files` stage).
+    public var files: Int
+    public var bytes: Int64
+    public var match: Match?
+
+    public init(stage: Stage, relations: Int, files: Int = 0, bytes: Int64 = 0, match: Match? = nil) {
+        self.stage = stage
+        self.relations = relations
+        self.files = files
+        self.bytes = bytes
+        self.match = match
+    }
 }

@@ -31,6 +31,7 @@ struct PlanCommand: ParsableCommand {
             }
             var object: [String: Any] = ["plan": loaded.plan.name, "steps": items]
             if loaded.plan.strategy == .inplace { object["proof"] = loaded.plan.options.verify.rawValue }
+            object["fenced_cost"] = prediction?.fencedCost
             if let prediction {
                 object["expected"] = ["based_on": prediction.basedOn, "rehearsal": prediction.basedOnRehearsal,
                                       "write_ms": prediction.writeMS as Any, "read_ms": prediction.readMS as Any]
@@ -49,6 +50,7 @@ struct PlanCommand: ParsableCommand {
         }
         if loaded.plan.strategy == .inplace {
             print("proof: \(loaded.plan.options.verify.proofSummary)")
+            if let cost = prediction?.fencedCost { print("cost of the content proof: \(cost)") }
             if loaded.plan.options.verify == .structural {
                 print("warning: verify: structural compares no row contents; `verify: fenced` proves every table's rows "
                       + "and content inside the write window")

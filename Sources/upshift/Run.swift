@@ -57,7 +57,9 @@ struct Run: AsyncParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("result: \(outcome.rawValue)" + (reason.map { " — \($0)" } ?? ""))
-            let writes = (try? RunJournal.read(path: directory.journalPath))?.last { $0.kind == .runFinished }?.writes
+            let records = (try? RunJournal.read(path: directory.journalPath)) ?? []
+            if loaded.plan.strategy == .inplace { print("proof: " + RunSummary(planName: loaded.plan.name, records: records).proof) }
+            let writes = records.last { $0.kind == .runFinished }?.writes
             print("journal: \(directory.journalPath)" + (writes.map {
                 " (\($0.lines) lines, \($0.fsyncs) fsync'd; \($0.progressReceived) progress reports kept as \($0.progressWritten) lines)"
             } ?? ""))

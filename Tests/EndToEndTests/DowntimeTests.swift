@@ -54,6 +54,8 @@ extension EndToEnd {
 
         let planned = try Executables.runUpshift(["plan", plan])
         #expect(planned.stdout.contains("expected from rehearsal rehearsal: write downtime"), "\(planned.stdout)")
+        #expect(planned.stdout.contains("cost of the content proof: in rehearsal rehearsal, verify: fenced took stop-primary "),
+                "`upshift plan` shows what the fenced proof cost: \(planned.stdout)")
         #expect(planned.stdout.contains("pg-upgrade") && !planned.stdout.contains("?"), "every step has an expected time: \(planned.stdout)")
 
         let runDir = real.scratch.path + "/runs/real"

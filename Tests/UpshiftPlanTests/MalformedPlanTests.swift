@@ -116,7 +116,10 @@ let malformedPlans: [Malformed] = [
     Malformed(name: "unknown logical slot decision", yaml: basePlan + "options:\n  logical_slots: keep\n",
               line: 20, column: 18, fragment: "invalid logical_slots 'keep'; expected one of: recreate, drop"),
     Malformed(name: "unknown verify mode", yaml: basePlan + "options:\n  verify: checksums\n",
-              line: 20, column: 11, fragment: "invalid verify 'checksums'; expected one of: fenced, structural"),
+              line: 20, column: 11, fragment: "invalid verify 'checksums'; expected one of: fenced, structural, online"),
+    Malformed(name: "online proof without a keep_old standby", yaml: basePlan + "options:\n  verify: online\n",
+              line: 20, column: 11, fragment: "verify 'online' compares references kept outside the write window, and this plan lacks "
+                  + "a keep_old standby"),
     Malformed(name: "structural proof from before 15",
               yaml: basePlan.replacingOccurrences(of: "version: 15, bindir: /pg/15/bin", with: "version: 14, bindir: /pg/14/bin")
                   + "options:\n  verify: structural\n",

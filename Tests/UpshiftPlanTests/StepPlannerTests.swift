@@ -22,13 +22,27 @@ import Testing
         #expect(result.first { $0.isPointOfNoReturn }?.id == "start-primary")
     }
 
-    /// `verify: structural` keeps the steps and the fence, but holds no standby for a content comparison.
+    /// `verify: structural` keeps the steps and the fence, but holds no standby for a content comparison: writes
+    /// resume before the standbys start.
     @Test func aStructuralProofHoldsNoStandbyForAComparison() throws {
         let fenced = try steps(basePlan)
         let structural = try steps(basePlan + "options:\n  verify: structural\n")
         #expect(summary(fenced).contains("verify-standbys db2"))
-        #expect(summary(structural) == summary(fenced).filter { $0 != "verify-standbys db2" })
+        let order = summary(structural)
+        #expect(Set(order) == Set(summary(fenced)).subtracting(["verify-standbys db2"]))
+        #expect(order.firstIndex(of: "verify db1")! < order.firstIndex(of: "start-standbys db2")!)
+        #expect(order.firstIndex(of: "start-primary db1")! < order.firstIndex(of: "verify db1")!)
         #expect(structural.first { $0.downtime == .writesResume }?.id == "verify")
+    }
+
+    /// `verify: online` runs the structural steps, then compares contents after the window: the keep_old standby's
+    /// checksums first, then each upgraded standby against them.
+    @Test func anOnlineProofComparesAfterTheWindow() throws {
+        let keptOld = "  - { name: db3, agent: \"127.0.0.1:7712\", role: standby, pgdata: /d/15, keep_old: true }\n"
+        let order = summary(try steps(basePlan.trimmingCharacters(in: .newlines) + "\n" + keptOld + "options:\n  verify: online\n"))
+        let tail = Array(order.drop { $0 != "start-primary db1" })
+        #expect(tail.prefix(5) == ["start-primary db1", "verify db1", "start-standbys db2", "checksum-keep-old db3", "verify-standbys db2"],
+                "\(order)")
     }
 
     @Test func aLonePrimaryHasNoStandbyStepsAndNoReadMarks() throws {

@@ -36,6 +36,16 @@ struct InplaceContext {
         }
     }
 
+    /// The keep_old standby whose checksums are the old side's reference under `verify: online`.
+    var keptOldReference: PlanHost {
+        get throws {
+            guard let host = plan.hosts.first(where: { $0.role == .standby && $0.keepOld }) else {
+                throw AgentError("verify: online needs a keep_old standby, and the plan has none")
+            }
+            return host
+        }
+    }
+
     /// This host's new data directory.
     var newPgdata: String {
         get throws {

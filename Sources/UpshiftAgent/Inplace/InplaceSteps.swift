@@ -17,6 +17,7 @@ extension InplaceContext {
         case .basebackupStandbys: try basebackupStandby()
         case .verify: try verify()
         case .verifyStandbys: try verifyStandby()
+        case .checksumKeepOld: try checksumKeepOld()
         case .statistics: try statistics()
         case .rollback: try rollback()
         case .schema, .data, .catchUp, .fenceWrites, .sequences, .switchover, .reverseReplication:

@@ -7,14 +7,21 @@ extension InplaceContext {
     func startPrimary() throws {
         stopSyncSender()
         let pgdata = try newPgdata
-        if plan.options.verify == .structural, pointOfNoReturn.crossedAt == nil,
+        if plan.options.verify != .fenced, pointOfNoReturn.crossedAt == nil,
            !FileManager.default.fileExists(atPath: pgdata + "/postmaster.pid") {
             // Until the new primary starts, the files are pg_upgrade's work alone: prove it carried them all.
             let relations = try fact("relation list", on: host.name, \.relationFiles)
             let coverage = try StructuralProof.check(relations, oldPgdata: host.pgdata, newPgdata: pgdata,
                                                      mode: plan.options.transfer, newMajor: try versions.to.version)
+            let match: StructuralProofResult.Match = switch plan.options.transfer {
+            case .link: .sameFile
+            case .swap: .present
+            case .clone, .copy: .sameSize
+            }
+            output(.structuralProof(proof: StructuralProofResult(stage: .files, relations: coverage.relations, files: coverage.files,
+                                                                 bytes: coverage.bytes, match: match)))
             log("structural proof: all \(coverage.relations) relations of the old catalog carried (\(coverage.files) files, "
-                + "\(coverage.bytes) bytes, \(plan.options.transfer == .link ? "each the old file itself" : "each of the old size"))")
+                + "\(coverage.bytes) bytes, \(match.described))")
         }
         try appendLines(["default_transaction_read_only = on  # upshift: lifted by the verify step"], to: pgdata + "/postgresql.auto.conf")
         if sharesFilesWithTheOldCluster {
@@ -50,6 +57,11 @@ extension InplaceContext {
             lines.append("primary_slot_name = '\(slot.replacingOccurrences(of: "'", with: "''"))'")
         }
         lines.append("default_transaction_read_only = off")
+        if plan.options.verify == .online {
+            // The new side's reference: no commit is applied here until verify-standbys has compared this
+            // standby, so its tables stay as the new primary had them when writes resumed (WAL still streams in).
+            lines.append("recovery_min_apply_delay = '\(Self.onlineHold)'  # upshift: lifted by verify-standbys")
+        }
         // The primary's auto.conf came along with the sync; its fence line must not stay on the standby.
         let auto = pgdata + "/postgresql.auto.conf"
         let kept = ((try? String(contentsOfFile: auto, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
@@ -104,12 +116,13 @@ extension InplaceContext {
             let expected = try fact("table checksums", on: primary.name, \.tableChecksums)
             let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: true, following: expected)
             try compare(found, with: expected)
-        case .structural:
+        case .structural, .online:
             let relations = try fact("relation list", on: primary.name, \.relationFiles)
             let missing = try StructuralProof.missing(relations, connect: { try connectNew(database: $0) })
             guard missing.isEmpty else {
                 throw AgentError("the new catalog lacks \(missing.count) relations of the old one: " + missing.prefix(10).joined(separator: ", "))
             }
+            output(.structuralProof(proof: StructuralProofResult(stage: .catalog, relations: relations.count)))
             log("the new catalog names all \(relations.count) relations of the old one (structural proof; row contents not compared)")
         }
         let connection = try connectNew()
@@ -118,50 +131,79 @@ extension InplaceContext {
         log("writes accepted on \(host.name)")
     }
 
-    /// `verify-standbys`: this standby, its replay held at the fenced primary's state since `start-standbys`,
-    /// against the old primary's checksums; then replay goes on.
+    /// How long `verify: online` holds an upgraded standby's commits at most (lifted as soon as it is compared).
+    static let onlineHold = "7d"
+
+    /// `checksum-keep-old` (`verify: online`): the keep_old standby, detached at the old primary's shutdown
+    /// checkpoint and unchanged since, gives the old side's table checksums after writes resumed on the new primary.
+    func checksumKeepOld() throws {
+        let checkpoint = try fact("shutdown checkpoint", on: try primary.name, \.shutdownCheckpoint)
+        let old = try connectOld()
+        defer { old.close() }
+        guard try old.query("select pg_is_in_recovery()").rows.first?.first == "t", try replayed(past: checkpoint, on: old) else {
+            throw AgentError("\(host.name) is no longer the old primary's state at checkpoint \(checkpoint) (promoted or behind): "
+                             + "it cannot be the old side of the comparison")
+        }
+        let checksums = try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: false)
+        output(.tableChecksums(checksums: checksums))
+        log("\(checksums.tables.count) tables checksummed on \(host.name), the old primary's state at checkpoint \(checkpoint)")
+    }
+
+    /// `verify-standbys`: this standby, held at the new primary's state when its writes resumed, against the old
+    /// side's checksums (the old primary's under `verify: fenced`, the keep_old standby's under `online`); then
+    /// replay goes on.
     func verifyStandby() throws {
-        let expected = try fact("table checksums", on: try primary.name, \.tableChecksums)
+        let online = plan.options.verify == .online
+        let reference = online ? try keptOldReference.name : try primary.name
+        let expected = try fact("table checksums", on: reference, \.tableChecksums)
         let standby = try connectNew()
         defer { standby.close() }
+        let release = {
+            if online {
+                _ = try standby.simpleQuery("alter system reset recovery_min_apply_delay")
+                _ = try standby.simpleQuery("select pg_reload_conf()")
+            } else {
+                _ = try standby.query("select pg_wal_replay_resume()")
+            }
+        }
         // Run again after an agent restart: the comparison had already passed, only replay was left to resume.
         let verified = try workDirectory() + "/verify-standbys.passed"
         if FileManager.default.fileExists(atPath: verified) {
-            _ = try standby.query("select pg_wal_replay_resume()")
+            try release()
             log("already compared before the agent restarted; replay resumed")
             return
         }
-        if try standby.query("select pg_get_wal_replay_pause_state()").rows.first?.first != "paused" {
+        if !online, try standby.query("select pg_get_wal_replay_pause_state()").rows.first?.first != "paused" {
             // Not held (a standby started by an older agent): catch up and hold now, which is exact only
             // while the primary is still fenced.
             log("replay was not held; catching up with the primary and holding it now", level: "warning")
             _ = try replayThroughFencedPrimary(standby)
             try pauseReplay(standby)
         }
-        defer { _ = try? standby.query("select pg_wal_replay_resume()") }
+        defer { try? release() }
         let found = try takeChecksums(connect: { try connectNew(database: $0) }, includeUnlogged: false, following: expected)
         // Unlogged tables are not replicated: a standby holds none of their rows by design. Every other table
         // of the old primary must be here (a missing one is a difference).
         let unlogged = try TableChecksums.unloggedTables(connect: { try connectNew(database: $0) })
-        var reference = expected
-        reference.tables = reference.tables.filter { !unlogged.contains($0.key) }
-        try compare(found, with: reference)
+        var old = expected
+        old.tables = old.tables.filter { !unlogged.contains($0.key) }
+        try compare(found, with: old, reference: online ? "the keep_old standby \(reference)" : "the old primary")
         _ = FileManager.default.createFile(atPath: verified, contents: nil, attributes: [.posixPermissions: 0o600])
-        _ = try standby.query("select pg_wal_replay_resume()")
+        try release()
         log("replay resumed")
     }
 
     /// Reports every table's figures against the old primary's and fails on any difference.
-    private func compare(_ found: TableChecksums, with expected: TableChecksums) throws {
+    private func compare(_ found: TableChecksums, with expected: TableChecksums, reference: String = "the old primary") throws {
         for (table, entry) in found.tables.sorted(by: { $0.key < $1.key }) {
             let old = expected.tables[table]
             output(.tableVerified(verification: TableVerification(table: table, oldRows: old?.rows, newRows: entry.rows, matches: old == entry)))
         }
         let differences = found.differences(from: expected)
         guard differences.isEmpty else {
-            throw AgentError("verify found \(differences.count) tables that differ from the old primary: " + differences.prefix(10).joined(separator: "; "))
+            throw AgentError("verify found \(differences.count) tables that differ from \(reference): " + differences.prefix(10).joined(separator: "; "))
         }
-        log("\(found.tables.count) tables match the old primary (row counts and content checksums)")
+        log("\(found.tables.count) tables match \(reference) (row counts and content checksums)")
     }
 
     /// `statistics`: planner statistics for the new cluster (18 keeps pg_upgrade's and fills in only what is

@@ -8,18 +8,24 @@ extension InplaceContext {
     func stopPrimary() throws {
         let old = try connectOld()
         defer { old.close() }
-        try fenceWrites(old)
-        let replication = try ReplicationShape.read(connect: { try connectOld(database: $0) })
-        let reference: StepOutput
-        switch plan.options.verify {
-        case .fenced:
-            reference = .tableChecksums(checksums: try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true))
-        case .structural:
-            let relations = try StructuralProof.relations(connect: { try connectOld(database: $0) })
-            log("\(relations.count) relations listed for the structural proof")
-            reference = .relationFiles(relations: relations)
+        let replication: ReplicationShape, reference: StepOutput, audit: FenceAudit
+        do {
+            try fenceWrites(old)
+            replication = try ReplicationShape.read(connect: { try connectOld(database: $0) })
+            switch plan.options.verify {
+            case .fenced:
+                reference = .tableChecksums(checksums: try takeChecksums(connect: { try connectOld(database: $0) }, includeUnlogged: true))
+            case .structural, .online:
+                let relations = try StructuralProof.relations(connect: { try connectOld(database: $0) })
+                log("\(relations.count) relations listed for the structural proof")
+                reference = .relationFiles(relations: relations)
+            }
+            audit = try FenceAudit.begin(old)
+        } catch {
+            try? clearFenceFromConfig(old)
+            throw error
         }
-        let audit = try FenceAudit.begin(old)
+        try clearFenceFromConfig(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         try audit.check(control)
         output(reference)
@@ -50,7 +56,7 @@ extension InplaceContext {
     func stopStandby() throws {
         let checkpoint = try fact("shutdown checkpoint", on: try primary.name, \.shutdownCheckpoint)
         let old = try connectOld()
-        try wait(upTo: 120, for: "\(host.name) to replay the primary's shutdown checkpoint \(checkpoint)") {
+        try wait(upTo: 120, every: 0.01, for: "\(host.name) to replay the primary's shutdown checkpoint \(checkpoint)") {
             try replayed(past: checkpoint, on: old)
         }
         let own = try old.query("""

@@ -24,6 +24,9 @@ final class StepRegistry: @unchecked Sendable {
         var subscriber: (session: UInt64, send: Subscriber)?
         var outputs: [StepOutput] = []
         var startedAt: Date?
+        /// When progress was last sent, and the newest figure held back since (see `progressInterval`).
+        var progressSentAt: ContinuousClock.Instant?
+        var heldProgress: StepEventKind?
         let done = DispatchSemaphore(value: 0)
 
         init(request: StepRequest, control: ProgramControl, subscriber: (UInt64, Subscriber)) {
@@ -32,6 +35,11 @@ final class StepRegistry: @unchecked Sendable {
             self.subscriber = subscriber
         }
     }
+
+    /// At most one progress event per step per this interval goes out; a newer figure replaces a held one and
+    /// goes out before the step's next other event. rsync reports every file, and thousands of events a second
+    /// cost the CPU the transfer itself needs (inside the write window) for a board that redraws a few times a second.
+    static let progressInterval: Duration = .milliseconds(100)
 
     private let lock = NSLock()
     private var running: [String: Running] = [:]
@@ -164,12 +172,29 @@ final class StepRegistry: @unchecked Sendable {
         let start = clock.now
         func elapsedMS() -> Int { Int((clock.now - start) / .milliseconds(1)) }
         let emit: (StepEventKind) -> Void = { [self] kind in
-            let subscriber = lock.withLock { () -> Subscriber? in
+            let (subscriber, events) = lock.withLock { () -> (Subscriber?, [StepEventKind]) in
                 if case .output(let fact) = kind { entry.outputs.append(fact) }
                 if case .started = kind { entry.startedAt = Date() }
-                return entry.subscriber?.send
+                var events: [StepEventKind] = []
+                if case .progress = kind {
+                    let now = ContinuousClock.now
+                    if let sent = entry.progressSentAt, now - sent < Self.progressInterval {
+                        entry.heldProgress = kind
+                    } else {
+                        entry.progressSentAt = now
+                        entry.heldProgress = nil
+                        events = [kind]
+                    }
+                } else {
+                    if let held = entry.heldProgress { events.append(held) }
+                    entry.heldProgress = nil
+                    events.append(kind)
+                }
+                return (entry.subscriber?.send, events)
             }
-            subscriber?(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host, kind: kind)))
+            for event in events {
+                subscriber?(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host, kind: event)))
+            }
         }
         var outcome: StepEventKind
         do {

@@ -5,7 +5,7 @@ import UpshiftPostgres
 
 /// A running `rsync --daemon --no-detach` for one upgrade: read-only module `upshift` rooted at the primary's
 /// data parent directory, auth user `upshift` with a one-time secret, bound to `address` on a free port,
-/// config and secrets 0600 in an agent-owned scratch directory; stopped (SIGTERM, then wait) by `stop()` and
+/// config and secrets 0600 in an agent-owned scratch directory; stopped (SIGKILL, then wait) by `stop()` and
 /// on deinit. rsync writes its pid to `rsyncd.pid` there, and `stopLeftover(scratchDirectory:)` finds and
 /// stops a daemon that an earlier agent process left behind.
 final class RsyncSender: @unchecked Sendable {
@@ -74,8 +74,9 @@ final class RsyncSender: @unchecked Sendable {
         (try? String(contentsOfFile: files.pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// Stops the daemon and any transfer still being served (SIGTERM, then SIGKILL after 5 s) and deletes
-    /// the secret. Safe to call more than once.
+    /// Stops the daemon and any transfer still being served (SIGKILL: it only ever reads, and rsync's own exit
+    /// on SIGTERM takes 0.4 s, spent inside the write window by `start-primary`) and deletes the secret.
+    /// Safe to call more than once.
     func stop() {
         lock.lock()
         defer { lock.unlock() }
@@ -84,11 +85,12 @@ final class RsyncSender: @unchecked Sendable {
         let pids = ProcessTable.pids(program: "rsync", argument: files.configArgument)
         // Before rsync runs there is only the launcher's prefix to stop. A reaped child's pid may be reused:
         // it is signalled only while exitStatus() says it has not exited.
-        if pids.isEmpty, child.exitStatus() == nil { kill(child.pid, SIGTERM) }
-        pids.forEach { kill($0, SIGTERM) }
+        if pids.isEmpty, child.exitStatus() == nil { kill(child.pid, SIGKILL) }
+        pids.forEach { kill($0, SIGKILL) }
         if child.waitForExit(timeout: .seconds(5)) == nil || !Self.waitUntilGone(pids, timeout: .seconds(5)) {
             Self.forceStop(child: child, files: files)
         }
+        unlink(files.pidFile)
         unlink(files.secrets)
     }
 
@@ -98,14 +100,9 @@ final class RsyncSender: @unchecked Sendable {
     static func stopLeftover(scratchDirectory: String) throws -> Int {
         let files = RsyncDaemonFiles(directory: scratchDirectory)
         let pids = ProcessTable.pids(program: "rsync", argument: files.configArgument)
-        if !pids.isEmpty {
-            pids.forEach { kill($0, SIGTERM) }
-            if !waitUntilGone(pids, timeout: .seconds(5)) {
-                pids.forEach { kill($0, SIGKILL) }
-                guard waitUntilGone(pids, timeout: .seconds(2)) else {
-                    throw SyncError.senderStillRunning(pids: pids.filter(ProcessTable.isLive))
-                }
-            }
+        pids.forEach { kill($0, SIGKILL) }
+        guard waitUntilGone(pids, timeout: .seconds(5)) else {
+            throw SyncError.senderStillRunning(pids: pids.filter(ProcessTable.isLive))
         }
         unlink(files.pidFile)
         unlink(files.secrets)

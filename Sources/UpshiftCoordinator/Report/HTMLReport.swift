@@ -102,9 +102,9 @@ public enum HTMLReport {
     }
 
     private static func verifySection(_ summary: RunSummary) -> String {
-        guard !summary.verify.isEmpty else { return "<h2>Verify</h2><p>No table was verified in this run.</p>" }
+        guard !summary.verify.isEmpty else { return "<h2>Verify</h2><p>Proof: \(escape(summary.proof)).</p>" }
         let matching = summary.verify.filter(\.match).count
-        var html = "<h2>Verify</h2><p>\(matching) of \(summary.verify.count) table checks match the old primary "
+        var html = "<h2>Verify</h2><p>\(matching) of \(summary.verify.count) table checks match the old cluster "
             + "(row count and content checksum).</p><table><tr><th>table</th><th>host</th><th>rows before</th><th>rows after</th><th>checksum</th></tr>"
         for row in summary.verify.sorted(by: { ($0.match ? 1 : 0, $0.table, $0.host) < ($1.match ? 1 : 0, $1.table, $1.host) }) {
             html += "<tr class=\(row.match ? "done" : "failed")><td>\(escape(row.table))</td><td>\(escape(row.host))</td>"

@@ -13,9 +13,13 @@ public struct Prediction: Codable, Sendable, Equatable {
     public var writeMS: Int?
     /// Expected read downtime, likewise.
     public var readMS: Int?
+    /// The proof that run gave: `fenced` (table contents compared inside the window) or `structural`; nil when
+    /// it compared nothing.
+    public var proof: String?
 
     enum CodingKeys: String, CodingKey {
         case basedOn = "based_on", basedOnRehearsal = "based_on_rehearsal", stepMS = "step_ms", writeMS = "write_ms", readMS = "read_ms"
+        case proof
     }
 
     /// The figures of one finished run, named by its folder.
@@ -25,6 +29,21 @@ public struct Prediction: Codable, Sendable, Equatable {
         stepMS = report.stepWallTimes
         writeMS = report.downtime?.writeMS ?? report.journalWriteWindow?.ms
         readMS = report.downtime?.readMS ?? report.journalReadWindow?.ms
+        switch (report.summary.verify.isEmpty, report.summary.structuralProof.isEmpty) {
+        case (false, true): proof = "fenced"
+        case (true, false): proof = "structural"
+        case (false, false): proof = "online"
+        case (true, true): proof = nil
+        }
+    }
+
+    /// What `verify: fenced` cost that run inside its write window, in a line, when it was a fenced run: the
+    /// steps that take and compare the checksums.
+    public var fencedCost: String? {
+        guard proof == "fenced", let stop = stepMS["stop-primary"], let verify = stepMS["verify"] else { return nil }
+        let window = writeMS.map { " of the \(DowntimeFigures.seconds($0)) write window" } ?? ""
+        return "in \(basedOnRehearsal ? "rehearsal" : "run") \(basedOn), verify: fenced took stop-primary \(DowntimeFigures.seconds(stop)) "
+            + "(checksums and the stop) and verify \(DowntimeFigures.seconds(verify))\(window)"
     }
 
     /// The prediction from the newest run of `planName` that finished (`done`) in `runsDirectory`, skipping

@@ -104,9 +104,10 @@ public enum ReportWriter {
                 lines.append("| \(row.id) | \(row.predictedMS.map(DowntimeFigures.seconds) ?? "—") | \(row.actualMS.map(DowntimeFigures.seconds) ?? "—") |")
             }
         }
+        lines += ["", "Proof: \(summary.proof)."]
         if !summary.verify.isEmpty {
             let differing = summary.verify.filter { !$0.match }
-            lines += ["", "Verify: \(summary.verify.count - differing.count) of \(summary.verify.count) table checks match the old primary."]
+            lines += ["", "Verify: \(summary.verify.count - differing.count) of \(summary.verify.count) table checks match the old cluster."]
             for row in differing { lines.append("- DIFFERS: \(row.table) on \(row.host): \(row.rowsOld) rows before, \(row.rowsNew) after") }
         }
         lines += replicationLines(summary.replication)

@@ -38,10 +38,11 @@ extension PlanDecoder {
         if let schemaRestore = m.bool("schema_restore_check") { options.schemaRestoreCheck = schemaRestore }
         if let verify: VerifyMode = m.choice("verify") {
             options.verify = verify
-            if verify == .structural, let from = postgres?.from.version, from < 15 {
-                context.error(at: m.node("verify"), "verify 'structural' needs PostgreSQL 15 or newer to upgrade from "
+            if verify != .fenced, let from = postgres?.from.version, from < 15 {
+                context.error(at: m.node("verify"), "verify '\(verify.rawValue)' needs PostgreSQL 15 or newer to upgrade from "
                               + "(pg_upgrade keeps relation file numbers since 15); from.version is \(from)")
             }
+            if verify == .online, strategy == .inplace { checkOnlineReferences(m, standbys: options.standbys) }
         }
         if let lag = m.string("lag_threshold") {
             if PlanOptions.parseSize(lag) != nil {
@@ -62,6 +63,22 @@ extension PlanDecoder {
             }
         }
         return options
+    }
+
+    /// `verify: online` compares two references that outlive the write window: a keep_old standby (the old side)
+    /// and a standby upgraded by rsync (the new side, held at the new primary's start).
+    private func checkOnlineReferences(_ m: MappingReader, standbys: StandbyMethod) {
+        let hosts = hostDrafts.map(\.host)
+        var missing: [String] = []
+        if !hosts.contains(where: { $0.role == .standby && $0.keepOld }) {
+            missing.append("a keep_old standby (the old cluster's state at the shutdown checkpoint)")
+        }
+        if standbys != .rsync || !hosts.contains(where: { $0.role == .standby && !$0.keepOld }) {
+            missing.append("a standby upgraded with standbys: rsync (the new cluster's state, held at the new primary's start)")
+        }
+        guard !missing.isEmpty else { return }
+        context.error(at: m.node("verify"), "verify 'online' compares references kept outside the write window, and this plan lacks "
+                      + missing.joined(separator: " and ") + "; use verify: fenced or structural instead")
     }
 
     /// `probe:`; on by default.

@@ -125,6 +125,11 @@ public enum VerifyMode: String, Sendable, Equatable, CaseIterable, Codable {
     /// size); after writes resume, every relation of the old catalog must be in the new one. Row contents are
     /// not compared.
     case structural
+    /// The structural proof inside the window, then the content proof once writes flow again, against
+    /// references that outlive the window: every table's row count and content hash on a `keep_old` standby
+    /// (the old cluster at the shutdown checkpoint) and on each upgraded standby, its replay held at the new
+    /// primary's start until compared. Needs a keep_old standby and a standby synced by rsync.
+    case online
 
     /// One line for `upshift plan`: what the run will prove.
     public var proofSummary: String {
@@ -134,6 +139,10 @@ public enum VerifyMode: String, Sendable, Equatable, CaseIterable, Codable {
         case .structural:
             "structural: every relation file of the old catalog carried into the new cluster before it starts; "
                 + "row contents are not compared"
+        case .online:
+            "online: the structural proof inside the write window, then every table's row count and content hash "
+                + "compared after writes resume (the keep_old standby, still at the old primary's last state, against "
+                + "each upgraded standby held at the new primary's start)"
         }
     }
 }

@@ -14,6 +14,8 @@ public enum BuiltinStep: String, Sendable, Equatable, CaseIterable, Codable {
     case basebackupStandbys = "basebackup-standbys"
     case verify
     case verifyStandbys = "verify-standbys"
+    /// `verify: online`: the keep_old standby's table checksums, the old side's reference.
+    case checksumKeepOld = "checksum-keep-old"
     case statistics
     /// Not a step of the run: asked of every host when an in-place run fails before its point of no return.
     case rollback
@@ -36,7 +38,7 @@ public enum BuiltinStep: String, Sendable, Equatable, CaseIterable, Codable {
         case .preflight, .startStandbys, .rollback: 1800
         case .initNew: 600
         case .detachKeepOld, .stopStandbys, .startPrimary: 900
-        case .stopPrimary, .verify, .verifyStandbys: 4 * 3600
+        case .stopPrimary, .verify, .verifyStandbys, .checksumKeepOld: 4 * 3600
         case .pgUpgrade, .syncStandbys: 12 * 3600
         case .basebackupStandbys, .statistics: 48 * 3600
         case .schema, .data, .catchUp, .fenceWrites, .sequences, .switchover, .reverseReplication: 6 * 3600

@@ -22,14 +22,26 @@ extension StepPlanner {
         // write window. Rsync'd standbys are copies of that state: `start-standbys` pauses their replay
         // once they hold everything the fenced primary has, so `verify-standbys` compares exactly that
         // state while writes already flow again, then lets replay go on. Basebackup standbys are built from
-        // the verified primary afterwards.
-        if rsync {
+        // the verified primary afterwards. Under `verify: structural` no table content is compared, so the
+        // standbys are neither held nor waited for: they start once writes flow again, outside the window.
+        if rsync, plan.options.verify == .fenced {
             steps.append(builtin(.syncStandbys, upgradedStandbys))
             steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
             steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
             steps.append(builtin(.verify, primary, downtime: .writesResume))
-            // Under `verify: structural` no table content is compared, so standbys are not held for it.
-            if plan.options.verify == .fenced { steps.append(builtin(.verifyStandbys, upgradedStandbys)) }
+            steps.append(builtin(.verifyStandbys, upgradedStandbys))
+        } else if rsync {
+            steps.append(builtin(.syncStandbys, upgradedStandbys))
+            steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
+            steps.append(builtin(.verify, primary, downtime: .writesResume))
+            steps.append(builtin(.startStandbys, upgradedStandbys, downtime: .readsResume))
+            // `verify: online`: the content proof after the window, between references that outlive it: the
+            // keep_old standby (the old primary's last state) and each upgraded standby, whose replay
+            // `start-standbys` holds at the new primary's start until `verify-standbys` has compared it.
+            if plan.options.verify == .online {
+                steps.append(builtin(.checksumKeepOld, keptOld))
+                steps.append(builtin(.verifyStandbys, upgradedStandbys))
+            }
         } else {
             steps.append(builtin(.startPrimary, primary, pointOfNoReturn: true))
             steps.append(builtin(.verify, primary, downtime: .writesResume))
@@ -71,7 +83,8 @@ extension StepPlanner {
     /// start-standbys start what is not running and check it; verify compares and lifts the fence again;
     /// verify-standbys compares while replay is still held (or only resumes it once it passed); statistics
     /// analyzes again.
-    static let rerunnableInplaceSteps: Set<BuiltinStep> = [.preflight, .startPrimary, .startStandbys, .verify, .verifyStandbys, .statistics]
+    static let rerunnableInplaceSteps: Set<BuiltinStep> = [.preflight, .startPrimary, .startStandbys, .verify, .verifyStandbys,
+                                                           .checksumKeepOld, .statistics]
 
     private static func builtin(_ step: BuiltinStep, _ hosts: [String], pointOfNoReturn: Bool = false,
                                 downtime: DowntimeMark = .none) -> Step {

@@ -12,6 +12,8 @@ struct OutputCollector {
     var captured: CappedBytes
     var pending: [UInt8] = []
     var afterCarriageReturn = false
+    /// Reused for every read: a program that prints a line at a time is read a line at a time.
+    private var buffer = [UInt8](repeating: 0, count: 65536)
 
     init(stream: ProgramOutputLine.Stream, fd: Int32, limit: Int, onLine: ((ProgramOutputLine) -> Void)?) {
         self.stream = stream
@@ -24,7 +26,6 @@ struct OutputCollector {
 
     /// Reads what the pipe holds now (one chunk, or until it would block); closes it at EOF.
     mutating func readAvailable(once: Bool) {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while !closed {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {

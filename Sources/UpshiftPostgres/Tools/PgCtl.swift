@@ -44,6 +44,12 @@ public struct PgCtl: Sendable {
         invocation(["stop", "-w", "-t", String(timeoutSeconds), "-D", pgdata, "-m", mode.rawValue])
     }
 
+    /// Sends the stop signal and returns at once (-W): the caller waits for `postmaster.pid` to go, at a finer
+    /// grain than pg_ctl's own 100 ms polling.
+    public func signalStop(mode: StopMode = .fast) -> ProgramInvocation {
+        invocation(["stop", "-W", "-D", pgdata, "-m", mode.rawValue])
+    }
+
     /// Asks whether a server runs; read the result with `parseStatus`.
     public func status() -> ProgramInvocation {
         invocation(["status", "-D", pgdata])
