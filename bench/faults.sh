@@ -23,7 +23,7 @@ steps=(preflight init-new before:stop-primary/row_counts stop-primary stop-stand
 # STEPS="a b" limits the matrix to those steps.
 [ -z "${STEPS:-}" ] || read -r -a steps <<<"$STEPS"
 sock="$FLEET/sock"
-psql_at() { runuser -u postgres -- "$PG/$1/bin/psql" -X -At -h "$sock" -p 54315 -U postgres -d postgres -c "$2" 2>/dev/null; }
+psql_at() { runuser -u postgres -- "$PG/$1/bin/psql" -X -At -h "$sock" -p 5415 -U postgres -d postgres -c "$2" 2>/dev/null; }
 checksum="select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
 journal_has() { grep -q "\"kind\":\"$1\".*\"step\":\"$2\"" "$FLEET/runs/fault/journal.jsonl" 2>/dev/null \
                 || grep -q "\"step\":\"$2\".*\"kind\":\"$1\"" "$FLEET/runs/fault/journal.jsonl" 2>/dev/null; }

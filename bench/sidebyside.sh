@@ -28,7 +28,7 @@ export BUILD
 REPS="${REPS:-3}"
 OUT="${OUT:-/tmp/upshift-sidebyside-results}"
 rm -rf "$OUT" && mkdir -p "$OUT"
-PRIMARY_PORT=54315 STANDBY_PORT=54316 STANDBY2_PORT=54317
+PRIMARY_PORT=5415 STANDBY_PORT=5416 STANDBY2_PORT=5417
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 100)
 read -r -a modes <<<"${VERIFY:-structural fenced}"

@@ -20,7 +20,9 @@ PG_ROOT="${UPSHIFT_PG_ROOT:-/opt/upshift/pg}"
 OLD="$PG_ROOT/15/bin"
 PAGILA="${PAGILA:-$here/examples/pagila}"
 BUILD="${BUILD:-$here/.build/debug}"
-PRIMARY_PORT=54315 STANDBY_PORT=54316 STANDBY2_PORT=54317 BOUNCER_PORT=54320 AGENT1=7711 AGENT2=7712 AGENT3=7713
+# Below the ephemeral port range (32768-60999 here): a probe that reconnects to a stopped server every few ms can be
+# handed that very port as its own source port (TCP connects to itself) and hold it when the server starts again.
+PRIMARY_PORT=5415 STANDBY_PORT=5416 STANDBY2_PORT=5417 BOUNCER_PORT=5420 AGENT1=7711 AGENT2=7712 AGENT3=7713
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
