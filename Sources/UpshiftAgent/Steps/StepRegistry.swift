@@ -27,6 +27,7 @@ final class StepRegistry: @unchecked Sendable {
         /// When progress was last sent, and the newest figure held back since (see `progressInterval`).
         var progressSentAt: ContinuousClock.Instant?
         var heldProgress: StepEventKind?
+        var progressFlushScheduled = false
         let done = DispatchSemaphore(value: 0)
 
         init(request: StepRequest, control: ProgramControl, subscriber: (UInt64, Subscriber)) {
@@ -36,9 +37,10 @@ final class StepRegistry: @unchecked Sendable {
         }
     }
 
-    /// At most one progress event per step per this interval goes out; a newer figure replaces a held one and
-    /// goes out before the step's next other event. rsync reports every file, and thousands of events a second
-    /// cost the CPU the transfer itself needs (inside the write window) for a board that redraws a few times a second.
+    /// At most one progress event per step per this interval goes out; a newer figure replaces a held one, which
+    /// goes out when the interval has passed or before the step's next other event, whichever comes first. rsync
+    /// reports every file, and thousands of events a second cost the CPU the transfer itself needs (inside the
+    /// write window) for a board that redraws a few times a second.
     static let progressInterval: Duration = .milliseconds(100)
 
     private let lock = NSLock()
@@ -171,30 +173,43 @@ final class StepRegistry: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsedMS() -> Int { Int((clock.now - start) / .milliseconds(1)) }
+        // Events are handed to the subscriber under the lock (a non-blocking stream yield), so a held progress
+        // figure that the timer sends cannot overtake the step's next event.
+        @Sendable func send(_ event: StepEventKind) {
+            entry.subscriber?.send(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host, kind: event)))
+        }
+        let flushHeldProgress: @Sendable () -> Void = { [self] in
+            lock.withLock {
+                entry.progressFlushScheduled = false
+                guard let held = entry.heldProgress else { return }
+                entry.heldProgress = nil
+                entry.progressSentAt = ContinuousClock.now
+                send(held)
+            }
+        }
         let emit: (StepEventKind) -> Void = { [self] kind in
-            let (subscriber, events) = lock.withLock { () -> (Subscriber?, [StepEventKind]) in
+            let flushAfter = lock.withLock { () -> Duration? in
                 if case .output(let fact) = kind { entry.outputs.append(fact) }
                 if case .started = kind { entry.startedAt = Date() }
-                var events: [StepEventKind] = []
-                if case .progress = kind {
-                    let now = ContinuousClock.now
-                    if let sent = entry.progressSentAt, now - sent < Self.progressInterval {
-                        entry.heldProgress = kind
-                    } else {
-                        entry.progressSentAt = now
-                        entry.heldProgress = nil
-                        events = [kind]
-                    }
-                } else {
-                    if let held = entry.heldProgress { events.append(held) }
+                guard case .progress = kind else {
+                    if let held = entry.heldProgress { send(held) }
                     entry.heldProgress = nil
-                    events.append(kind)
+                    send(kind)
+                    return nil
                 }
-                return (entry.subscriber?.send, events)
+                let now = ContinuousClock.now
+                guard let sent = entry.progressSentAt, now - sent < Self.progressInterval else {
+                    entry.progressSentAt = now
+                    entry.heldProgress = nil
+                    send(kind)
+                    return nil
+                }
+                entry.heldProgress = kind
+                guard !entry.progressFlushScheduled else { return nil }
+                entry.progressFlushScheduled = true
+                return Self.progressInterval - (now - sent)
             }
-            for event in events {
-                subscriber?(.event(StepEvent(runID: request.runID, stepID: request.stepID, host: request.host, kind: event)))
-            }
+            if let flushAfter { Timers.after(flushAfter, flushHeldProgress) }
         }
         var outcome: StepEventKind
         do {
