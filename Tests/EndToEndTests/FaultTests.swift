@@ -27,11 +27,6 @@ extension EndToEnd {
         Int(try fleet.query(host, "show server_version_num")[0][0] ?? "0")! / 10000
     }
 
-    func writeHook(_ fleet: StreamingFleet, _ name: String, _ source: String) throws {
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try source.write(toFile: fleet.scratch.path + "/Hooks/\(name)", atomically: true, encoding: .utf8)
-    }
-
     /// The new primary comes up in recovery (a hook left a standby.signal): the agent had journaled the point
     /// of no return before `pg_ctl start`, so the run ends exit 3, the old primary is not started on the linked
     /// files, and the report names the keep_old standby as the way back.
@@ -39,7 +34,7 @@ extension EndToEnd {
         let fleet = try StreamingFleet(standbys: ["db2", "db3"], keepOld: ["db3"], prefix: "e2e-ponr")
         defer { fleet.tearDown() }
         try fleet.loadData()
-        try writeHook(fleet, "recovery.lua", """
+        try fleet.writeHook("recovery.lua", """
             return function(ctx)
               local status, out, err = upshift.exec({"touch", ctx.new_pgdata .. "/standby.signal"})
               if status ~= 0 then upshift.fail("touch: " .. err) end
@@ -105,7 +100,7 @@ extension EndToEnd {
         let relay = try LinkRelay(to: fleet.primary.agent.port)
         defer { relay.stop() }
         fleet.relayedAgentPorts["db1"] = relay.port
-        try writeHook(fleet, "hang.lua", "return function(ctx)\n  upshift.exec({\"sleep\", \"120\"})\nend\n")
+        try fleet.writeHook("hang.lua", "return function(ctx)\n  upshift.exec({\"sleep\", \"120\"})\nend\n")
         let runDir = fleet.scratch.path + "/runs/cancel"
         let plan = try fleet.writePlan(options: "  reattach_timeout_s: 2\n  heartbeat_timeout_s: 3",
                                        extra: "hooks:\n  - { at: before:stop-primary, run: Hooks/hang.lua, on: primary }")
@@ -131,6 +126,58 @@ extension EndToEnd {
         _ = try fleet.query(fleet.primary, "insert into customers (name) values ('after the rollback') returning id")
     }
 
+    /// `stop-primary` runs out of time while it checksums behind the write fence (a 1 s deadline): the fence's
+    /// settings leave postgresql.auto.conf, the rollback lifts it on the running server, and the old primary takes
+    /// writes with autovacuum on again.
+    @Test func aStopCutShortBehindTheFenceLeavesTheOldPrimaryWritable() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-fence")
+        defer { fleet.tearDown() }
+        try fleet.loadData(scale: 20)
+        let plan = try fleet.writePlan(options: "  verify: fenced\n  step_timeouts: { stop-primary: 1 }")
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/fence"])
+        #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
+        let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
+        #expect(failure.contains("stop-primary") && failure.contains("deadline"), "the step was cut short: \(run.stdout)")
+        #expect(try serverMajor(fleet, fleet.primary) == 15)
+        #expect(try fleet.query(fleet.primary, "select current_setting('default_transaction_read_only'), current_setting('autovacuum')")
+                == [["off", "on"]])
+        let auto = try String(contentsOfFile: fleet.primary.pgdata + "/postgresql.auto.conf", encoding: .utf8)
+        #expect(!auto.contains("default_transaction_read_only") && !auto.contains("autovacuum"), "\(auto)")
+        _ = try fleet.query(fleet.primary, "insert into customers (name) values ('after the cut') returning id")
+    }
+
+    /// The standby's port is held by another socket for 2 s as its new server starts (what a client's outgoing
+    /// connection that the system numbered like the port does): the start is tried again and the run ends done,
+    /// rather than failing past the point of no return.
+    @Test func aStandbyWhosePortIsHeldForAMomentStartsOnceItIsFree() throws {
+        let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-port")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        // Listens on the port, then leaves a detached child holding it for 2 s and returns at once.
+        try fleet.writeHook("hold-port.lua", """
+            local holder = [[
+            import os, socket, sys, time
+            s = socket.socket()
+            s.bind(("127.0.0.1", int(sys.argv[1])))
+            s.listen(1)
+            if os.fork() == 0:
+                os.setsid()
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2): os.dup2(null, fd)
+                time.sleep(2)
+            ]]
+            return function(ctx)
+              upshift.exec({"python3", "-c", holder, tostring(ctx.with.port)})
+            end
+            """)
+        let plan = try fleet.writePlan(extra: "hooks:\n  - { at: before:start-standbys, run: Hooks/hold-port.lua, on: db2, with: { port: \(fleet.hosts[1].port) } }")
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/port"])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("is busy for a moment (address already in use); starting again"), "\(run.stdout)")
+        #expect(try serverMajor(fleet, fleet.hosts[1]) == 17)
+        #expect(try fleet.query(fleet.hosts[1], "select status from pg_stat_wal_receiver") == [["streaming"]])
+    }
+
     /// The file system of the new cluster fills up while `pg_upgrade --copy` writes to it (a hook after
     /// init-new leaves 8 MB free on a 300 MB tmpfs): the run rolls back and the old fleet is intact and
     /// writable, the unfinished new cluster moved aside.
@@ -152,7 +199,7 @@ extension EndToEnd {
         _ = try fleet.query(fleet.primary, "select pg_reload_conf()")
         let checksum = "select count(*), sum(hashtextextended(a::text, 0)::numeric) from pgbench_accounts a"
         let expected = try fleet.query(fleet.primary, checksum)
-        try writeHook(fleet, "fill.lua", """
+        try fleet.writeHook("fill.lua", """
             return function(ctx)
               local _, out = upshift.exec({"df", "--output=avail", "-B1", ctx.with.volume})
               local avail = tonumber(out:match("(%d+)%s*$"))

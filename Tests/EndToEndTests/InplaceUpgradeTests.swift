@@ -17,12 +17,11 @@ extension EndToEnd {
         defer { fleet.tearDown() }
         try fleet.loadData()
         // Writes arriving the moment the primary's fence lifts must not reach the standbys' comparison.
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try """
+        try fleet.writeHook("write.lua", """
             return function(ctx)
               upshift.sql("new", "insert into customers (name) select 'written as the fence lifts ' || g from generate_series(1, 100) g")
             end
-            """.write(toFile: fleet.scratch.path + "/Hooks/write.lua", atomically: true, encoding: .utf8)
+            """)
         let plan = try fleet.writePlan(extra: "hooks:\n  - { at: after:verify, run: Hooks/write.lua, on: primary }")
         let runDir = fleet.scratch.path + "/runs/rsync"
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])

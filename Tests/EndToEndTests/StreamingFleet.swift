@@ -131,6 +131,12 @@ final class StreamingFleet {
         }.joined(separator: "\n")
     }
 
+    /// Writes a hook the plan can name as `Hooks/NAME`.
+    func writeHook(_ name: String, _ source: String) throws {
+        _ = try runAsPostgres(["/bin/mkdir", "-p", scratch.path + "/Hooks"])
+        try source.write(toFile: scratch.path + "/Hooks/\(name)", atomically: true, encoding: .utf8)
+    }
+
     /// The plan file for this fleet, written into the scratch folder.
     func writePlan(name: String = "e2e-inplace", transfer: String = "link", options: String = "", extra: String = "") throws -> String {
         let hostLines = hostsYAML()

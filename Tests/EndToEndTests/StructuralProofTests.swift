@@ -16,6 +16,22 @@ extension EndToEnd {
         (Int(try connection.query("show server_version_num").rows[0][0] ?? "") ?? 0) / 10000
     }
 
+    /// Starts `upshift run` with a 6 s hook after `step` on `host` and returns once that hook runs: the moment to
+    /// damage something behind Upshift's back. Finish the run with `Executables.finish`.
+    func startRunHeld(_ fleet: StreamingFleet, after step: String, on host: String, verify: String,
+                      runName: String) throws -> (run: Process, output: String, runDir: String) {
+        try fleet.writeHook("hold.lua", "return function(ctx)\n  upshift.sleep(6)\nend\n")
+        let plan = try fleet.writePlan(options: "  verify: \(verify)",
+                                       extra: "hooks:\n  - { at: after:\(step), run: Hooks/hold.lua, on: \(host) }")
+        let runDir = fleet.scratch.path + "/runs/" + runName
+        let (run, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        try waitFor("the hook after \(step) to start") {
+            let journal = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
+            return journal.split(separator: "\n").contains { $0.contains(#""kind":"step.started""#) && $0.contains("after:\(step)/hold") }
+        }
+        return (run, output, runDir)
+    }
+
     @Test func aStructuralRunUpgradesAndProvesEveryRelationCarried() throws {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-struct")
         defer { fleet.tearDown() }
@@ -114,16 +130,7 @@ extension EndToEnd {
         defer { fleet.tearDown() }
         try fleet.loadData()
         let relation = try #require(try fleet.query(fleet.hosts[0], "select pg_relation_filepath('customers')").first?.first ?? nil)
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try "return function(ctx)\n  upshift.sleep(6)\nend\n".write(toFile: fleet.scratch.path + "/Hooks/hold.lua", atomically: true, encoding: .utf8)
-        let plan = try fleet.writePlan(options: "  verify: online",
-                                       extra: "hooks:\n  - { at: after:stop-standbys, run: Hooks/hold.lua, on: db2 }")
-        let runDir = fleet.scratch.path + "/runs/diverged"
-        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
-        try waitFor("the hook after stop-standbys to start") {
-            let journal = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
-            return journal.split(separator: "\n").contains { $0.contains(#""kind":"step.started""#) && $0.contains("after:stop-standbys/hold") }
-        }
+        let (coordinator, output, _) = try startRunHeld(fleet, after: "stop-standbys", on: "db2", verify: "online", runName: "diverged")
         // The stopped standby's own file: customer 'c123' becomes 'c321', same size, same row count.
         let file = fleet.hosts[1].pgdata + "/" + relation
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
@@ -154,12 +161,11 @@ extension EndToEnd {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-fenced-bad")
         defer { fleet.tearDown() }
         try fleet.loadData()
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try """
+        try fleet.writeHook("sneak.lua", """
             return function(ctx)
               upshift.sql("new", "begin read write; update pgbench_accounts set abalance = abalance + 7 where aid = 1; commit")
             end
-            """.write(toFile: fleet.scratch.path + "/Hooks/sneak.lua", atomically: true, encoding: .utf8)
+            """)
         let plan = try fleet.writePlan(options: "  verify: fenced",
                                        extra: "hooks:\n  - { at: after:start-primary, run: Hooks/sneak.lua, on: primary }")
         let runDir = fleet.scratch.path + "/runs/sneaked"
@@ -183,16 +189,8 @@ extension EndToEnd {
         try fleet.loadData()
         let before = try fleet.query(fleet.hosts[0], Self.contentQuery)
         let relation = try #require(try fleet.query(fleet.hosts[0], "select pg_relation_filepath('pgbench_accounts')").first?.first ?? nil)
-        _ = try runAsPostgres(["/bin/mkdir", "-p", fleet.scratch.path + "/Hooks"])
-        try "return function(ctx)\n  upshift.sleep(6)\nend\n".write(toFile: fleet.scratch.path + "/Hooks/hold.lua", atomically: true, encoding: .utf8)
-        let plan = try fleet.writePlan(options: "  verify: structural",
-                                       extra: "hooks:\n  - { at: after:pg-upgrade, run: Hooks/hold.lua, on: primary }")
-        let runDir = fleet.scratch.path + "/runs/damaged"
-        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
-        try waitFor("the hook after pg-upgrade to start") {
-            let journal = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
-            return journal.split(separator: "\n").contains { $0.contains(#""kind":"step.started""#) && $0.contains("after:pg-upgrade/hold") }
-        }
+        let (coordinator, output, runDir) = try startRunHeld(fleet, after: "pg-upgrade", on: "primary", verify: "structural",
+                                                             runName: "damaged")
         // The same bytes, another file: what link mode's proof must notice.
         let file = fleet.hosts[0].newPgdata + "/" + relation
         try runAsPostgres(["/bin/sh", "-c", "cp -p '\(file)' '\(file).copy' && mv '\(file).copy' '\(file)'"]).requireSuccess()

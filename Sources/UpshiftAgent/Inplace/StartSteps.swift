@@ -13,15 +13,9 @@ extension InplaceContext {
             let relations = try fact("relation list", on: host.name, \.relationFiles)
             let coverage = try StructuralProof.check(relations, oldPgdata: host.pgdata, newPgdata: pgdata,
                                                      mode: plan.options.transfer, newMajor: try versions.to.version)
-            let match: StructuralProofResult.Match = switch plan.options.transfer {
-            case .link: .sameFile
-            case .swap: .present
-            case .clone, .copy: .sameSize
-            }
-            output(.structuralProof(proof: StructuralProofResult(stage: .files, relations: coverage.relations, files: coverage.files,
-                                                                 bytes: coverage.bytes, match: match)))
+            output(.structuralProof(proof: coverage))
             log("structural proof: all \(coverage.relations) relations of the old catalog carried (\(coverage.files) files, "
-                + "\(coverage.bytes) bytes, \(match.described))")
+                + "\(coverage.bytes) bytes, \(coverage.match?.described ?? "checked"))")
         }
         try appendLines(["default_transaction_read_only = on  # upshift: lifted by the verify step"], to: pgdata + "/postgresql.auto.conf")
         if sharesFilesWithTheOldCluster {

@@ -12,13 +12,6 @@ import UpshiftWire
 /// clone or copy, present after a swap (which moves them). After writes resume, `verify` checks that the new
 /// catalog still names every relation of the old one.
 enum StructuralProof {
-    /// What the check covered.
-    struct Coverage: Equatable {
-        var relations = 0
-        var files = 0
-        var bytes: Int64 = 0
-    }
-
     /// Every user relation with storage in every database that takes connections, named `database.schema.relation`.
     static func relations(connect: (String) throws -> PostgresConnection) throws -> [RelationFile] {
         let first = try connect("postgres")
@@ -44,11 +37,21 @@ enum StructuralProof {
         return relations
     }
 
-    /// Checks every relation's files in `newPgdata` against `oldPgdata`; throws naming the relations whose files
-    /// are missing or are not the old ones.
+    /// How each transfer mode leaves a relation's files: the old inode itself, a copy of the old size, or moved.
+    static func match(for mode: UpshiftPlan.TransferMode) -> StructuralProofResult.Match {
+        switch mode {
+        case .link: .sameFile
+        case .swap: .present
+        case .clone, .copy: .sameSize
+        }
+    }
+
+    /// Checks every relation's files in `newPgdata` against `oldPgdata` and returns what the check covered;
+    /// throws naming the relations whose files are missing or are not the old ones.
     static func check(_ relations: [RelationFile], oldPgdata: String, newPgdata: String, mode: UpshiftPlan.TransferMode,
-                      newMajor: Int) throws -> Coverage {
-        var coverage = Coverage()
+                      newMajor: Int) throws -> StructuralProofResult {
+        let match = match(for: mode)
+        var coverage = StructuralProofResult(stage: .files, relations: 0, match: match)
         var problems: [String] = []
         var tablespaceFolders: [String: String] = [:]
         for relation in relations where relation.filesCarried {
@@ -65,9 +68,9 @@ enum StructuralProof {
                 let oldFile = FileFacts(path: old)
                 let newFile = FileFacts(path: new)
                 // The old cluster's segments say how many there are; a swap moved them, so then the new ones do.
-                let exists = mode == .swap ? newFile != nil : oldFile != nil
+                let exists = match == .present ? newFile != nil : oldFile != nil
                 if !exists {
-                    if segment == 0 { problems.append("\(relation.name): \(mode == .swap ? new : old) is missing") }
+                    if segment == 0 { problems.append("\(relation.name): \(match == .present ? new : old) is missing") }
                     break
                 }
                 guard let newFile else {
@@ -75,9 +78,9 @@ enum StructuralProof {
                     break
                 }
                 if let oldFile {
-                    if mode == .link, oldFile.identity != newFile.identity {
+                    if match == .sameFile, oldFile.identity != newFile.identity {
                         problems.append("\(relation.name): \(newPath + suffix) is not the old cluster's file (another inode)")
-                    } else if mode != .link, oldFile.size != newFile.size {
+                    } else if match != .sameFile, oldFile.size != newFile.size {
                         problems.append("\(relation.name): \(newPath + suffix) holds \(newFile.size) bytes, the old file \(oldFile.size)")
                     }
                 }

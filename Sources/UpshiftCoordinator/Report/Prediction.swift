@@ -29,18 +29,13 @@ public struct Prediction: Codable, Sendable, Equatable {
         stepMS = report.stepWallTimes
         writeMS = report.downtime?.writeMS ?? report.journalWriteWindow?.ms
         readMS = report.downtime?.readMS ?? report.journalReadWindow?.ms
-        switch (report.summary.verify.isEmpty, report.summary.structuralProof.isEmpty) {
-        case (false, true): proof = "fenced"
-        case (true, false): proof = "structural"
-        case (false, false): proof = "online"
-        case (true, true): proof = nil
-        }
+        proof = report.summary.proofGiven?.rawValue
     }
 
     /// What `verify: fenced` cost that run inside its write window, in a line, when it was a fenced run: the
     /// steps that take and compare the checksums.
     public var fencedCost: String? {
-        guard proof == "fenced", let stop = stepMS["stop-primary"], let verify = stepMS["verify"] else { return nil }
+        guard proof == VerifyMode.fenced.rawValue, let stop = stepMS["stop-primary"], let verify = stepMS["verify"] else { return nil }
         let window = writeMS.map { " of the \(DowntimeFigures.seconds($0)) write window" } ?? ""
         return "in \(basedOnRehearsal ? "rehearsal" : "run") \(basedOn), verify: fenced took stop-primary \(DowntimeFigures.seconds(stop)) "
             + "(checksums and the stop) and verify \(DowntimeFigures.seconds(verify))\(window)"

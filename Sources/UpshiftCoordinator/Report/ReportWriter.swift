@@ -53,6 +53,7 @@ public enum ReportWriter {
         func encode(to encoder: Encoder) throws {
             try report.summary.encode(to: encoder)
             var container = encoder.container(keyedBy: Key.self)
+            try container.encode(report.summary.proof, forKey: Key("proof"))
             try container.encode(report.rehearsal, forKey: Key("rehearsal"))
             if let downtime = report.downtime {
                 try container.encode(downtime, forKey: Key("downtime"))

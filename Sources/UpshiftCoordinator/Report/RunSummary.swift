@@ -1,4 +1,5 @@
 import Foundation
+import UpshiftPlan
 import UpshiftWire
 
 /// What a run's journal says: each step on each host, and how the run ended.
@@ -69,6 +70,17 @@ public struct RunSummary: Codable, Sendable {
     /// What the structural proof covered (`verify: structural`), one entry per stage that ran.
     public var structuralProof: [StructuralProofResult]
 
+    /// Which proof the run gave, read from what its steps reported (not from the plan); nil when no step
+    /// compared the new cluster with the old one.
+    public var proofGiven: VerifyMode? {
+        switch (verify.isEmpty, structuralProof.isEmpty) {
+        case (false, true): .fenced
+        case (true, false): .structural
+        case (false, false): .online
+        case (true, true): nil
+        }
+    }
+
     /// What the run proved about the data, in one line: the content comparison's verdicts, the structural
     /// proof's coverage, or that no proof step ran.
     public var proof: String {
@@ -83,17 +95,14 @@ public struct RunSummary: Codable, Sendable {
         if files != nil || catalog != nil {
             structural.append(catalog.map { "the new catalog names all \($0.relations) relations" } ?? "the new catalog not checked")
         }
-        var content: String?
-        if !verify.isEmpty {
-            let matching = verify.filter(\.match).count
-            let hosts = Set(verify.map(\.host)).count
-            content = "\(matching) of \(verify.count) table checks match (row counts and content hashes" + (hosts > 1 ? ", on \(hosts) hosts)" : ")")
-        }
-        switch (structural.isEmpty, content) {
-        case (true, nil): return "none: no step compared the new cluster with the old one"
-        case (true, let content?): return "content: " + content
-        case (false, nil): return "structural: " + structural.joined(separator: "; ") + "; row contents not compared"
-        case (false, let content?):
+        let hosts = Set(verify.map(\.host)).count
+        let content = "\(verify.filter(\.match).count) of \(verify.count) table checks match (row counts and content hashes"
+            + (hosts > 1 ? ", on \(hosts) hosts)" : ")")
+        switch proofGiven {
+        case nil: return "none: no step compared the new cluster with the old one"
+        case .fenced: return "content: " + content
+        case .structural: return "structural: " + structural.joined(separator: "; ") + "; row contents not compared"
+        case .online:
             return "online: structural inside the write window (" + structural.joined(separator: "; ")
                 + "), then content after writes resumed: " + content
         }
@@ -108,45 +117,9 @@ public struct RunSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case plan, run, result, reason, steps, advice, verify, checks, replication
         case planSHA256 = "plan_sha256", startedAt = "started_at", finishedAt = "finished_at"
-        case journalWrites = "journal_writes", structuralProof = "structural_proof", proof
+        case journalWrites = "journal_writes", structuralProof = "structural_proof"
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(plan, forKey: .plan)
-        try container.encode(run, forKey: .run)
-        try container.encode(planSHA256, forKey: .planSHA256)
-        try container.encode(result, forKey: .result)
-        try container.encodeIfPresent(reason, forKey: .reason)
-        try container.encodeIfPresent(advice, forKey: .advice)
-        try container.encodeIfPresent(startedAt, forKey: .startedAt)
-        try container.encodeIfPresent(finishedAt, forKey: .finishedAt)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(verify, forKey: .verify)
-        try container.encode(checks, forKey: .checks)
-        try container.encode(replication, forKey: .replication)
-        try container.encodeIfPresent(journalWrites, forKey: .journalWrites)
-        try container.encode(structuralProof, forKey: .structuralProof)
-        try container.encode(proof, forKey: .proof)
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        plan = try container.decode(String.self, forKey: .plan)
-        run = try container.decode(String.self, forKey: .run)
-        planSHA256 = try container.decode(String.self, forKey: .planSHA256)
-        result = try container.decode(String.self, forKey: .result)
-        reason = try container.decodeIfPresent(String.self, forKey: .reason)
-        advice = try container.decodeIfPresent(String.self, forKey: .advice)
-        startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
-        finishedAt = try container.decodeIfPresent(Date.self, forKey: .finishedAt)
-        steps = try container.decode([StepRun].self, forKey: .steps)
-        verify = try container.decode([VerifiedTable].self, forKey: .verify)
-        checks = try container.decode([Check].self, forKey: .checks)
-        replication = try container.decode(Replication.self, forKey: .replication)
-        journalWrites = try container.decodeIfPresent(JournalWrites.self, forKey: .journalWrites)
-        structuralProof = try container.decodeIfPresent([StructuralProofResult].self, forKey: .structuralProof) ?? []
-    }
 
     /// Folds journal records into a summary.
     public init(planName: String, records: [JournalRecord]) {
