@@ -21,7 +21,8 @@ struct UpshiftAgentCommand: AsyncParsableCommand {
             (systemctl reload) re-reads agent.pem, agent.key and ca.pem from the TLS folder for new connections; \
             open connections and a running step keep theirs, and a set that does not load is logged and the \
             previous one stays.
-            """
+            """,
+        subcommands: [CopyTableCommand.self]
     )
 
     @Option(help: "A configuration file (YAML: listen, tls_dir, state_dir, name, bindirs, log_level, log_format); flags override it.")

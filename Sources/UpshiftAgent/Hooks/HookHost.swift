@@ -46,6 +46,10 @@ final class HookHost {
             return try self.sql(args)
         }
         sandbox.register("exec") { args in try HookExec.run(args, control: control) }
+        sandbox.register("copy_table") { [unowned self] args in
+            try control.checkStopped()
+            return try self.copyTable(args)
+        }
         sandbox.register("log") { [emit] args in
             let level = args.count > 1 ? (args[0].stringValue ?? "info") : "info"
             let message = (args.count > 1 ? args[1] : args.first ?? .nil).displayString
@@ -96,6 +100,16 @@ final class HookHost {
             return .record(fields)
         }
         return [.list(rows), result.rowsAffected.map { .integer(Int64($0)) } ?? .nil]
+    }
+
+    /// `upshift.copy_table{…}`: the bulk copy of one table between two clusters, reporting rows as progress; returns its summary.
+    private func copyTable(_ args: [LuaValue]) throws -> [LuaValue] {
+        let targets = SQLTarget(plan: plan, host: host)
+        let spec = try TableCopySpec(lua: args) { try targets.conninfo(for: $0) }
+        let result = try TableCopy.run(spec, control: control) { rows, _, total in
+            emit(.progress(done: Double(rows), total: total.map(Double.init), unit: "rows"))
+        }
+        return [result.luaValue]
     }
 
     private func connection(for target: String) throws -> PostgresConnection {

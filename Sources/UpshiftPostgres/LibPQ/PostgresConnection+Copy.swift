@@ -36,38 +36,57 @@ extension PostgresConnection {
     /// Runs `COPY … FROM STDIN`, sending what `producer` returns until it returns nil; returns the rows copied.
     /// If `producer` throws, the COPY is aborted on the server (nothing is written) and the error is rethrown.
     public func copyIn(_ sql: String, _ producer: () throws -> [UInt8]?) throws -> Int {
-        let connection = try open()
-        try startCopy(connection, sql, expecting: PGRES_COPY_IN)
-        var failure: Error?
+        try beginCopyIn(sql)
         while true {
             let chunk: [UInt8]?
             do {
                 chunk = try producer()
             } catch {
-                failure = error
-                _ = PQputCopyEnd(connection, "upshift: the data source failed")
-                break
+                abortCopyIn("upshift: the data source failed")
+                throw error
             }
-            guard let chunk else {
-                guard PQputCopyEnd(connection, nil) == 1 else {
-                    throw PostgresError(connection: connection, context: context, fallback: "COPY IN end failed")
-                }
-                break
-            }
-            if chunk.isEmpty { continue }
-            let sent = chunk.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-            }
-            guard sent == 1 else {
-                // The server already failed the COPY (bad row, say): its error result says why.
-                _ = PQputCopyEnd(connection, nil)
-                _ = try finishCopy(connection).get()
-                throw PostgresError(connection: connection, context: context, fallback: "COPY IN send failed")
-            }
+            guard let chunk else { return try endCopyIn() }
+            try chunk.withUnsafeBytes { try putCopyData($0) }
         }
-        let outcome = finishCopy(connection)
-        if let failure { throw failure }
-        return try outcome.get()
+    }
+
+    /// Starts `COPY … FROM STDIN` for data pushed with `putCopyData`; end it with `endCopyIn` or `abortCopyIn`.
+    public func beginCopyIn(_ sql: String) throws {
+        try startCopy(try open(), sql, expecting: PGRES_COPY_IN)
+    }
+
+    /// Sends COPY data, cut anywhere (a row may span calls). libpq writes its buffer out every few kB and blocks
+    /// while the server is slower, so memory stays bounded. When the server has already failed the COPY, its
+    /// error is thrown and the connection is idle again.
+    public func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
+        let connection = try open()
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        guard PQputCopyData(connection, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) == 1 else {
+            throw failedCopyIn(connection, fallback: "COPY IN send failed")
+        }
+    }
+
+    /// Ends the data of a COPY IN; returns the rows the server wrote, or throws its error (a bad row, say).
+    public func endCopyIn() throws -> Int {
+        let connection = try open()
+        guard PQputCopyEnd(connection, nil) == 1 else { throw failedCopyIn(connection, fallback: "COPY IN end failed") }
+        return try finishCopy(connection).get()
+    }
+
+    /// Aborts a COPY IN: the server discards what it received, with `reason` in its error; the connection stays usable.
+    public func abortCopyIn(_ reason: String) {
+        guard let connection = try? open() else { return }
+        _ = PQputCopyEnd(connection, reason)
+        _ = finishCopy(connection)
+    }
+
+    /// The error of a COPY IN libpq refused to go on with: the server's, when it had already failed the COPY, else libpq's.
+    /// Either way the connection is brought back to idle, and a COPY still open is aborted, never committed half-sent.
+    private func failedCopyIn(_ connection: OpaquePointer, fallback: String) -> PostgresError {
+        let client = PostgresError(connection: connection, context: context, fallback: fallback)
+        let stillCopying = PQputCopyEnd(connection, "upshift: sending COPY data failed") == 1
+        if case .failure(let server) = finishCopy(connection), !stillCopying { return server }
+        return client
     }
 
     private func startCopy(_ connection: OpaquePointer, _ sql: String, expecting status: ExecStatusType) throws {
