@@ -23,6 +23,10 @@ public enum StepOutput: Codable, Sendable, Equatable {
     case relationFiles(relations: [RelationFile])
     /// `start-primary` (the files) and `verify` (the new catalog) under `verify: structural`: what the proof covered.
     case structuralProof(proof: StructuralProofResult)
+    /// `snapshot` (logical): where one source database's replication starts.
+    case logicalStart(start: LogicalStart)
+    /// `schema-pre` (logical): the target databases this run created, which a rollback before the switch drops.
+    case createdDatabases(names: [String])
 
     /// What the fact is about: a later fact with the same host and key replaces an earlier one.
     public var key: String {
@@ -37,6 +41,8 @@ public enum StepOutput: Codable, Sendable, Equatable {
         case .replication(let moment, _): "replication.\(moment.rawValue)"
         case .relationFiles: "relation-files"
         case .structuralProof(let proof): "structural-proof.\(proof.stage.rawValue)"
+        case .logicalStart(let start): "logical-start.\(start.database)"
+        case .createdDatabases: "created-databases"
         }
     }
 
@@ -45,6 +51,11 @@ public enum StepOutput: Codable, Sendable, Equatable {
 
     /// What the structural proof covered, for `structuralProof`.
     public var structuralProof: StructuralProofResult? { if case .structuralProof(let proof) = self { proof } else { nil } }
+
+    /// One database's replication start, for `logicalStart`.
+    public var logicalStart: LogicalStart? { if case .logicalStart(let start) = self { start } else { nil } }
+    /// The databases a logical run created on the target, for `createdDatabases`.
+    public var createdDatabases: [String]? { if case .createdDatabases(let names) = self { names } else { nil } }
 
     /// The install user, for `installUser`.
     public var installUser: String? { if case .installUser(let user) = self { user } else { nil } }

@@ -8,7 +8,8 @@ struct Upshift: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upshift",
         abstract: "Declarative PostgreSQL major-version upgrades for a fleet.",
-        subcommands: [Certs.self, Init.self, Check.self, PlanCommand.self, Preflight.self, Run.self, Resume.self, Status.self, Report.self]
+        subcommands: [Certs.self, Init.self, Check.self, PlanCommand.self, Preflight.self, Run.self, Resume.self, Status.self, Report.self,
+                      Rollback.self, Finish.self]
     )
 }
 

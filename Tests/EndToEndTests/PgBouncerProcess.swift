@@ -8,14 +8,21 @@ final class PgBouncerProcess {
     let port: Int
     let directory: String
 
-    init(scratch: ScratchDir, serverPort: Int) throws {
+    /// The database clients use through it (and the server's database of that name).
+    let database: String
+
+    /// The configuration file (a REPOINT hook rewrites its [databases] line).
+    var iniPath: String { directory + "/pgbouncer.ini" }
+
+    init(scratch: ScratchDir, serverPort: Int, database: String = "postgres") throws {
+        self.database = database
         directory = scratch.path + "/pgbouncer"
         port = try freePort()
         _ = try runAsPostgres(["/bin/mkdir", "-p", directory])
         try "\"postgres\" \"\"\n".write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
         let config = """
             [databases]
-            postgres = host=127.0.0.1 port=\(serverPort) dbname=postgres
+            \(database) = host=127.0.0.1 port=\(serverPort) dbname=\(database)
             [pgbouncer]
             listen_addr = 127.0.0.1
             listen_port = \(port)
@@ -43,7 +50,7 @@ final class PgBouncerProcess {
     var adminConninfo: String { "host=127.0.0.1 port=\(port) dbname=pgbouncer user=postgres" }
 
     /// What applications connect to.
-    var conninfo: String { "host=127.0.0.1 port=\(port) dbname=postgres user=postgres" }
+    var conninfo: String { "host=127.0.0.1 port=\(port) dbname=\(database) user=postgres" }
 
     /// Plan text that probes writes through this PgBouncer and pauses it across the write window with
     /// `Hooks/pgbouncer.lua` (copied into `scratch`), resuming it after `verify` and after a rollback.

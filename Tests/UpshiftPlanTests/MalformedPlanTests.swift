@@ -49,7 +49,7 @@ let malformedPlans: [Malformed] = [
               line: 11, column: 10, fragment: "no host in 'target.hosts' has role primary"),
     Malformed(name: "logical hook at an inplace step",
               yaml: DesignExamples.logical.editing("at: after:data", "at: after:pg-upgrade"),
-              line: 22, column: 9, fragment: "'at' names step 'pg-upgrade', which this logical plan does not have; its steps are: preflight, schema, data, catch-up, fence-writes, sequences, switch, reverse-replication, verify"),
+              line: 22, column: 9, fragment: "'at' names step 'pg-upgrade', which this logical plan does not have; its steps are: preflight, snapshot, schema-pre, data, schema-post, subscribe, cutover, switch, post"),
     Malformed(name: "logical lag threshold not a size",
               yaml: DesignExamples.logical.editing("lag_threshold: 1MB", "lag_threshold: fast"),
               line: 15, column: 18, fragment: "'lag_threshold' expects a size like 1MB or 512kB, got 'fast'"),

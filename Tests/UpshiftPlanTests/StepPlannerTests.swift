@@ -9,6 +9,12 @@ import Testing
         return StepPlanner.steps(for: try fixture.load(yaml).plan)
     }
 
+    private func loadPlan(_ yaml: String) throws -> Plan {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        return try fixture.load(yaml).plan
+    }
+
     private func summary(_ steps: [Step]) -> [String] {
         steps.map { "\($0.id) \($0.hosts.joined(separator: ","))" }
     }
@@ -115,14 +121,17 @@ import Testing
         #expect(summary(StepPlanner.rollbackHookSteps(for: plan)) == ["after:rollback/pgbouncer-2 db1", "after:rollback/notify db1,db2"])
     }
 
-    @Test func logicalWithoutReverseReplicationEndsWithVerify() throws {
-        // Without reverse replication and without the hooks section (everything from `hooks:` on).
+    @Test func logicalPlansKeepTheReversePathUnlessTheySayOtherwise() throws {
+        // Without the option and without the hooks section (everything from `hooks:` on).
         let yaml = DesignExamples.logical.editing("  reverse_replication: true\n", "")
             .components(separatedBy: "hooks:\n")[0]
+        #expect(try loadPlan(yaml).options.reverseReplication)
         #expect(summary(try steps(yaml)) == [
-            "preflight old1,new1", "schema new1", "data new1", "catch-up new1", "fence-writes old1", "sequences new1",
-            "switch new1", "verify old1,new1",
+            "preflight old1,new1", "snapshot new1", "schema-pre new1", "data new1", "schema-post new1", "subscribe new1",
+            "cutover new1", "switch new1", "post new1",
         ])
+        let off = try loadPlan(DesignExamples.logical.editing("  reverse_replication: true\n", "  reverse_replication: false\n"))
+        #expect(!off.options.reverseReplication)
     }
 
     @Test func customStepsRunInPlanOrderOnTheirHosts() throws {

@@ -4,8 +4,8 @@ import UpshiftPlan
 /// Resolves a hook's SQL target (`"old"`, `"new"`, `"source"`, `"target"`, optionally `":DB"`, or a conninfo) to a conninfo.
 ///
 /// `old`/`new` are this host's old and new clusters; `source`/`target` are the primaries of a logical
-/// plan's two sides (local when this host is that primary, over TCP otherwise). A database may follow a
-/// colon (`old:shop`); the default is the plan's first `databases:` entry, else `postgres`.
+/// plan's two sides (local when this host is that primary, over TCP otherwise; through the run's write fences).
+/// A database may follow a colon (`old:shop`); the default is the plan's first `databases:` entry, else `postgres`.
 struct SQLTarget {
     let plan: Plan
     let host: PlanHost
@@ -30,11 +30,12 @@ struct SQLTarget {
             guard let primary = plan.hosts.first(where: { $0.cluster == side && $0.role == .primary }) else {
                 throw AgentError("the plan has no \(name) primary (\"\(name)\" needs a logical plan)")
             }
+            // Hooks act for the run, as its steps do: the write fences the run raises on both sides do not stop them.
             if primary.name == host.name {
-                return try LocalCluster.running(pgdata: primary.pgdata).conninfo(database: database)
+                return LogicalContext.unfenced(try LocalCluster.running(pgdata: primary.pgdata).conninfo(database: database))
             }
-            return Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "dbname": database,
-                                  "application_name": "upshift-agent"])
+            return LogicalContext.unfenced(Conninfo.make(["host": primary.agentHost, "port": String(primary.port), "dbname": database,
+                                                          "application_name": "upshift-agent"]))
         default:
             throw AgentError("unknown SQL target \"\(target)\": use old, new, source, target (optionally :DATABASE) or a conninfo")
         }

@@ -4,7 +4,7 @@ import UpshiftPostgres
 import UpshiftWire
 
 /// What an in-place step needs: the plan, this host, the request's inputs, where to work, how to report.
-struct InplaceContext {
+struct InplaceContext: StepContext {
     let plan: Plan
     let host: PlanHost
     let request: StepRequest
@@ -14,9 +14,6 @@ struct InplaceContext {
     let control: ProgramControl
     /// Where this run's point of no return on this host is journaled.
     let pointOfNoReturn: PointOfNoReturnLedger
-
-    /// Every program of the step runs under its control.
-    var launcher: ProgramLauncher { ProgramLauncher(prefix: [], control: control) }
 
     var versions: PostgresVersions {
         get throws {
@@ -61,20 +58,6 @@ struct InplaceContext {
         return path
     }
 
-    /// Runs a program to success, logging its failure output in the error.
-    @discardableResult
-    func run(_ invocation: ProgramInvocation, onLine: ((ProgramOutputLine) -> Void)? = nil) throws -> ProgramResult {
-        try launcher.run(invocation, onLine: onLine).requireSuccess()
-    }
-
-    /// The latest fact an earlier step reported on `host` that `pick` accepts; `name` says what it is in the error.
-    func fact<Value>(_ name: String, on host: String, _ pick: (StepOutput) -> Value?) throws -> Value {
-        for fact in request.facts.reversed() where fact.host == host {
-            if let value = pick(fact.output) { return value }
-        }
-        throw AgentError("step \(request.stepID) needs the \(name) from \(host), which no earlier step reported")
-    }
-
     /// The role that owns `host`'s new cluster (init-new reports it), else `postgres`.
     func installUser(on host: String) -> String {
         (try? fact("install user", on: host, \.installUser)) ?? "postgres"
@@ -88,9 +71,6 @@ struct InplaceContext {
         }
     }
 
-    func output(_ fact: StepOutput) { emit(.output(fact)) }
-    func log(_ message: String, level: String = "info") { emit(.log(level: level, message: message)) }
-
     /// Connects to this host's running old cluster.
     func connectOld(database: String = "postgres") throws -> PostgresConnection {
         try owned(PostgresConnection(conninfo: LocalCluster.running(pgdata: host.pgdata).conninfo(database: database)))
@@ -99,13 +79,6 @@ struct InplaceContext {
     /// Connects to this host's running new cluster.
     func connectNew(database: String = "postgres") throws -> PostgresConnection {
         try owned(PostgresConnection(conninfo: LocalCluster.running(pgdata: try newPgdata).conninfo(database: database)))
-    }
-
-    /// A connection whose running query a cancel of the step cancels too.
-    func owned(_ connection: PostgresConnection) throws -> PostgresConnection {
-        try control.checkStopped()
-        if let canceller = connection.makeCanceller() { control.onCancel { canceller.cancel() } }
-        return connection
     }
 
     /// A new 0700 socket directory short enough for PostgreSQL's ~107-byte limit, with a name no one can

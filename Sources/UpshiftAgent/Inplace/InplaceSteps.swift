@@ -20,7 +20,7 @@ extension InplaceContext {
         case .checksumKeepOld: try checksumKeepOld()
         case .statistics: try statistics()
         case .rollback: try rollback()
-        case .schema, .data, .catchUp, .fenceWrites, .sequences, .switchover, .reverseReplication:
+        case .snapshot, .schemaPre, .data, .schemaPost, .subscribe, .cutover, .switchover, .post, .rollbackToSource, .finish:
             throw AgentError("the in-place strategy has no step \(step.id)")
         }
     }

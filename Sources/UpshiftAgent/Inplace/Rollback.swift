@@ -52,7 +52,7 @@ extension InplaceContext {
         defer { old.close() }
         if host.role == .primary {
             // stop-primary may have fenced writes on a server that was never stopped.
-            try liftFence(old)
+            try WriteFence.lift(old)
         }
         let state = try old.query("select current_setting('server_version'), pg_is_in_recovery()").rows[0]
         guard (host.role == .primary) == (state[1] == "f") else {

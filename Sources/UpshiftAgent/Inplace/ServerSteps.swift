@@ -51,60 +51,7 @@ extension InplaceContext {
         }
     }
 
-    /// Makes new sessions read-only, holds autovacuum off (its ANALYZE takes transaction ids, which the fence
-    /// audit counts) and ends the other client sessions, so nothing writes while we look.
-    ///
-    /// The settings go into postgresql.auto.conf and are reloaded; every process re-reads the files when it
-    /// handles the reload, so they stay in the file until `clearFenceFromConfig` (just before the server stops,
-    /// long after every process has handled the reload) or `liftFence`. A restart after a rollback comes up
-    /// writable either way.
-    func fenceWrites(_ connection: PostgresConnection) throws {
-        _ = try connection.simpleQuery("alter system set default_transaction_read_only = on")
-        _ = try connection.simpleQuery("alter system set autovacuum = off")
-        _ = try connection.simpleQuery("select pg_reload_conf()")
-        try wait(upTo: 60, every: 0.01, for: "the write fence to reach new sessions") {
-            let probe = try connectOld()
-            defer { probe.close() }
-            return try probe.query("select current_setting('default_transaction_read_only') || current_setting('autovacuum')").rows.first?.first == "onoff"
-        }
-        _ = try connection.simpleQuery("""
-            select pg_terminate_backend(pid) from pg_stat_activity
-            where backend_type in ('client backend', 'autovacuum worker') and pid <> pg_backend_pid()
-            """)
-        // A worker the launcher started just before it handled the reload is ended too (and one that slips
-        // past this still shows in the fence audit's transaction count).
-        var quiet = 0
-        try wait(upTo: 30, every: 0.01, for: "autovacuum workers to stop") {
-            let workers = try connection.query("""
-                select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'autovacuum worker'
-                """).rows.first?.first ?? "0"
-            quiet = workers == "0" ? quiet + 1 : 0
-            return quiet >= 3
-        }
-    }
+    /// The old cluster's write fence (`WriteFence`).
+    var oldFence: WriteFence { WriteFence(connect: { try connectOld() }, control: control) }
 
-    /// Takes the fence's settings out of postgresql.auto.conf without a reload: the running server stays fenced
-    /// until it stops (or `liftFence`), and the stopped cluster starts writable, as it was.
-    func clearFenceFromConfig(_ connection: PostgresConnection) throws {
-        _ = try connection.simpleQuery("alter system reset default_transaction_read_only")
-        _ = try connection.simpleQuery("alter system reset autovacuum")
-    }
-
-    /// Lifts a fence set by `fenceWrites` or by a read-only auto.conf line: writes are accepted again.
-    func liftFence(_ connection: PostgresConnection) throws {
-        _ = try connection.simpleQuery("alter system reset default_transaction_read_only")
-        _ = try connection.simpleQuery("alter system reset autovacuum")
-        _ = try connection.simpleQuery("select pg_reload_conf()")
-    }
-
-    /// Polls `condition` every `interval` seconds until it holds or `seconds` pass.
-    func wait(upTo seconds: Double, every interval: Double = 0.1, for what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            try control.checkStopped()
-            if try condition() { return }
-            if Date() > deadline { throw AgentError("timed out after \(Int(seconds)) s waiting for \(what)") }
-            Thread.sleep(forTimeInterval: interval)
-        }
-    }
 }

@@ -121,7 +121,7 @@ extension InplaceContext {
         }
         let connection = try connectNew()
         defer { connection.close() }
-        try liftFence(connection)
+        try WriteFence.lift(connection)
         log("writes accepted on \(host.name)")
     }
 
@@ -185,19 +185,6 @@ extension InplaceContext {
         _ = FileManager.default.createFile(atPath: verified, contents: nil, attributes: [.posixPermissions: 0o600])
         try release()
         log("replay resumed")
-    }
-
-    /// Reports every table's figures against the old primary's and fails on any difference.
-    private func compare(_ found: TableChecksums, with expected: TableChecksums, reference: String = "the old primary") throws {
-        for (table, entry) in found.tables.sorted(by: { $0.key < $1.key }) {
-            let old = expected.tables[table]
-            output(.tableVerified(verification: TableVerification(table: table, oldRows: old?.rows, newRows: entry.rows, matches: old == entry)))
-        }
-        let differences = found.differences(from: expected)
-        guard differences.isEmpty else {
-            throw AgentError("verify found \(differences.count) tables that differ from \(reference): " + differences.prefix(10).joined(separator: "; "))
-        }
-        log("\(found.tables.count) tables match \(reference) (row counts and content checksums)")
     }
 
     /// `statistics`: planner statistics for the new cluster (18 keeps pg_upgrade's and fills in only what is

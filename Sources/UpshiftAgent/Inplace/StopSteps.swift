@@ -10,7 +10,7 @@ extension InplaceContext {
         defer { old.close() }
         let replication: ReplicationShape, reference: StepOutput, audit: FenceAudit
         do {
-            try fenceWrites(old)
+            try oldFence.raise(old)
             replication = try ReplicationShape.read(connect: { try connectOld(database: $0) })
             switch plan.options.verify {
             case .fenced:
@@ -22,10 +22,10 @@ extension InplaceContext {
             }
             audit = try FenceAudit.begin(old)
         } catch {
-            try? clearFenceFromConfig(old)
+            try? WriteFence.clearFromConfig(old)
             throw error
         }
-        try clearFenceFromConfig(old)
+        try WriteFence.clearFromConfig(old)
         let control = try stopCleanly(try oldBinaries, pgdata: host.pgdata)
         try audit.check(control)
         output(reference)

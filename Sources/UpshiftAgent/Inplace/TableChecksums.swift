@@ -11,12 +11,13 @@ extension TableChecksums {
     /// `jobs` connections work at once, largest tables first; a large table is cut into block ranges (TID range
     /// scans) whose counts and hash sums add up to the whole table's, whatever the cut; a table smaller than two
     /// slices of `blocksPerSlice` blocks is taken in one piece.
+    /// `scope` narrows it to some databases, leaving out schemas and tables (`database.schema.table`) besides.
     static func take(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
                      jobs: Int = 1, blocksPerSlice: Int = 2048, following reference: TableChecksums? = nil,
-                     onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
-        let skippedSchemas = ["pg_catalog", "information_schema", probeSchema]
-        let first = try connect("postgres")
-        let databases = try first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
+                     scope: Scope = Scope(), onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
+        let skippedSchemas = ["pg_catalog", "information_schema", probeSchema] + scope.skippedSchemas
+        let first = try connect(scope.databases?.first ?? "postgres")
+        let databases = try scope.databases ?? first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
             .rows.compactMap { $0[0] }
         // TID range scans and hash_record_extended both came with PostgreSQL 14.
         let modern = first.serverVersionNumber >= 140000
@@ -36,6 +37,7 @@ extension TableChecksums {
                 guard let schema = row[0], let name = row[1] else { continue }
                 let blocks = Int(row[2] ?? "0") ?? 0
                 var table = Table(database: database, schema: schema, name: name, method: .text)
+                if scope.skippedTables.contains(table.key) { continue }
                 if let chosen = reference?.tables[table.key]?.method {
                     table.method = chosen
                 } else if modern {
@@ -93,6 +95,16 @@ extension TableChecksums {
         }
         if let failure { throw failure }
         return TableChecksums(tables: sums.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)", method: $0.method) })
+    }
+
+    /// Which databases and tables a checksum run covers (all connectable databases and user tables by default).
+    struct Scope {
+        /// Only these databases; nil for every connectable one.
+        var databases: [String]? = nil
+        /// Schemas left out besides the catalogs and the probe's.
+        var skippedSchemas: [String] = []
+        /// Tables left out, as `database.schema.table`.
+        var skippedTables: Set<String> = []
     }
 
     private struct Table {
@@ -172,27 +184,6 @@ extension TableChecksums {
         return lines
     }
 
-}
-
-extension InplaceContext {
-    /// This host's checksums through `connect`, with the plan's `jobs` connections at once, showing progress.
-    /// `reference` (verify: the old primary's checksums) fixes how each table is hashed.
-    func takeChecksums(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool,
-                       following reference: TableChecksums? = nil) throws -> TableChecksums {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let lock = NSLock()
-        var count = 0
-        let checksums = try TableChecksums.take(connect: connect, includeUnlogged: includeUnlogged, probeSchema: plan.probe.schema,
-                                                jobs: plan.options.jobs, following: reference) { _ in
-            lock.withLock {
-                count += 1
-                if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }
-            }
-        }
-        log("checksummed \(checksums.tables.count) tables in \(clock.now - started) with \(plan.options.jobs) connections")
-        return checksums
-    }
 }
 
 extension TableChecksums.HashMethod {

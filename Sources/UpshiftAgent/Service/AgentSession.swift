@@ -91,6 +91,7 @@ final class AgentSession {
         }
         let plan = loaded.plan.plan
         let rollbackSteps = [StepPlanner.rollbackStep(for: plan)].compactMap { $0 } + StepPlanner.rollbackHookSteps(for: plan)
+            + (StepPlanner.afterSwitchSteps(.rollbackToSource, for: plan) ?? []) + (StepPlanner.afterSwitchSteps(.finish, for: plan) ?? [])
         guard let step = loaded.steps.first(where: { $0.id == request.stepID }) ?? rollbackSteps.first(where: { $0.id == request.stepID }),
               step.hosts.contains(request.host),
               let host = plan.hosts.first(where: { $0.name == request.host }) else {

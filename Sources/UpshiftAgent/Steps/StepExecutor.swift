@@ -35,12 +35,17 @@ struct StepExecutor {
             try connection.execute(query)
             emit(.log(level: "info", message: "SQL ran on \(target)"))
         case .builtin(let builtin):
-            guard plan.strategy == .inplace else {
-                throw AgentError("step \(builtin.id) of strategy \(plan.strategy.rawValue) has no executor in this agent version")
-            }
             let ledger = PointOfNoReturnLedger(journal: journal, request: request)
-            try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit,
-                               control: control, pointOfNoReturn: ledger).run(builtin)
+            switch plan.strategy {
+            case .inplace:
+                try InplaceContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit,
+                                   control: control, pointOfNoReturn: ledger).run(builtin)
+            case .logical:
+                try LogicalContext(plan: plan, host: host, request: request, stateDirectory: stateDirectory, emit: emit,
+                                   control: control, pointOfNoReturn: ledger).run(builtin)
+            case .custom:
+                throw AgentError("a custom runbook has no built-in step \(builtin.id)")
+            }
         }
     }
 }

@@ -61,9 +61,15 @@ public struct ProbeEndpoints: Sendable, Equatable {
     /// The endpoints of `plan`'s probe, or nil when the plan's probe is off or the strategy upgrades nothing.
     /// The write endpoint defaults to the primary's address and port; the read endpoint to the first upgraded
     /// standby's (the primary's when there is none); both as user `postgres` on database `postgres`.
+    /// A logical plan is probed only through `probe.write`, the address clients use (a pooler the switch repoints):
+    /// the source's own address is fenced for good once the target takes the writes.
     public static func resolve(_ plan: Plan) -> ProbeEndpoints? {
-        guard plan.probe.enabled, plan.strategy == .inplace,
-              let primary = plan.hosts.first(where: { $0.role == .primary }) else { return nil }
+        guard plan.probe.enabled else { return nil }
+        if plan.strategy == .logical, let write = plan.probe.write {
+            return ProbeEndpoints(write: tagged(write), read: tagged(plan.probe.read ?? write), intervalMS: plan.probe.intervalMS,
+                                  schema: plan.probe.schema)
+        }
+        guard plan.strategy == .inplace, let primary = plan.hosts.first(where: { $0.role == .primary }) else { return nil }
         let readHost = plan.hosts.first { $0.role == .standby && $0.isUpgraded } ?? primary
         func address(_ host: PlanHost) -> String {
             "host=\(host.agentHost) port=\(host.port) dbname=postgres user=postgres"

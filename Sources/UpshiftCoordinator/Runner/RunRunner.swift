@@ -35,7 +35,8 @@ public final class RunRunner: @unchecked Sendable {
         let hosts = plan.hosts.map(\.name)
         var machine = RunStateMachine(steps: steps, hosts: hosts, planSHA256: bundle.sha256, completed: completed,
                                       facts: facts,
-                                      rollbackHosts: plan.strategy == .inplace && journal != nil ? hosts : [],
+                                      rollbackHosts: journal != nil && steps.contains(where: \.isPointOfNoReturn)
+                                          ? StepPlanner.rollbackStep(for: plan)?.hosts ?? [] : [],
                                       rollbackUnderWay: rollbackUnderWay,
                                       afterRollbackSteps: journal != nil ? StepPlanner.rollbackHookSteps(for: plan) : [],
                                       reattachSeconds: journal != nil ? plan.options.reattachTimeoutS : 0)

@@ -6,9 +6,12 @@ extension PlanDecoder {
         let ids = StepPlanner.strategyStepIDs(plan.strategy, plan: plan)
         for draft in hookDrafts {
             let id = draft.spec.at.stepID
-            if id == BuiltinStep.rollback.id, plan.strategy == .inplace {
-                if draft.spec.at.timing == .before {
-                    context.error(at: draft.atNode, "'at: before:rollback' is not a hook point: a rollback starts at once; use 'after:rollback'")
+            let afterRun: [BuiltinStep] = plan.strategy == .logical ? [.rollback, .rollbackToSource, .finish]
+                : plan.strategy == .inplace ? [.rollback] : []
+            if let step = BuiltinStep(rawValue: id), afterRun.contains(step) {
+                // A rollback starts at once; `upshift rollback`/`finish` are the DBA's own moves, so hooks may go before them.
+                if draft.spec.at.timing == .before, step == .rollback {
+                    context.error(at: draft.atNode, "'at: before:\(id)' is not a hook point: it starts at once; use 'after:\(id)'")
                 }
             } else if !ids.contains(id) {
                 let close = Suggestions.close(to: id, in: ids)

@@ -1,10 +1,10 @@
 import Yams
 
 extension PlanDecoder {
-    /// `databases:`, `transforms:` and `skip:` of a logical plan.
+    /// `databases:`, `transforms:`, `skip:` and `replica_identity_full:` of a logical plan.
     func decodeLogicalSections(_ top: MappingReader, strategy: Strategy?)
-        -> (databases: [String], transforms: [Transform], skip: [String]) {
-        guard strategy == .logical || strategy == nil else { return ([], [], []) }
+        -> (databases: [String], transforms: [Transform], skip: [String], replicaIdentityFull: [String]) {
+        guard strategy == .logical || strategy == nil else { return ([], [], [], []) }
         var databases: [String] = []
         if let node = strategy == .logical ? top.required("databases") : top.node("databases"),
            let names = context.stringList(node, key: "databases") {
@@ -19,7 +19,11 @@ extension PlanDecoder {
         if let node = top.node("skip"), let items = context.list(node, key: "skip") {
             skip = items.compactMap { qualifiedTable($0, key: "skip") }
         }
-        return (databases, transforms, skip)
+        var full: [String] = []
+        if let node = top.node("replica_identity_full"), let items = context.list(node, key: "replica_identity_full") {
+            full = items.compactMap { qualifiedTable($0, key: "replica_identity_full") }
+        }
+        return (databases, transforms, skip, full)
     }
 
     private func transform(_ node: Node) -> Transform? {
@@ -29,7 +33,8 @@ extension PlanDecoder {
         let column = m.string("column", required: true)
         let type = m.string("type", required: true)
         guard let table, let column, let type else { return nil }
-        return Transform(table: table, column: column, type: type)
+        let position = node.position ?? Position(line: 1, column: 1)
+        return Transform(table: table, column: column, type: type, location: "\(context.file):\(position.line):\(position.column)")
     }
 
     private func qualifiedTable(_ node: Node, key: String) -> String? {

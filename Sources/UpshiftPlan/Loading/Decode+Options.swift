@@ -4,11 +4,13 @@ extension PlanDecoder {
     static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
     static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots",
                                     "verify"]
-    static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s"]
+    static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s", "large_objects"]
 
     /// `options:`; every knob has a default, knobs of the other strategy are refused.
     func decodeOptions(_ top: MappingReader, strategy: Strategy?, postgres: PostgresVersions?) -> PlanOptions {
         var options = PlanOptions()
+        // A logical plan keeps the way back (the reverse path) unless it says otherwise.
+        if strategy == .logical { options.reverseReplication = true }
         guard let node = top.node("options"),
               let m = MappingReader(node, key: "options", what: "options", context: context) else { return options }
         m.rejectUnknownKeys(allowed: Self.commonOptionKeys + Self.inplaceOptionKeys + Self.logicalOptionKeys)
@@ -53,6 +55,7 @@ extension PlanDecoder {
         }
         options.sequenceMargin = m.int("sequence_margin", in: 0...Int.max)
         if let reverse = m.bool("reverse_replication") { options.reverseReplication = reverse }
+        if let largeObjects: LargeObjectDecision = m.choice("large_objects") { options.largeObjects = largeObjects }
         if let timeout = m.int("catch_up_timeout_s", in: 1...Int.max) { options.catchUpTimeoutS = timeout }
         if let timeout = m.int("heartbeat_timeout_s", in: 2...3600) { options.heartbeatTimeoutS = timeout }
         if let timeout = m.int("reattach_timeout_s", in: 0...86400) { options.reattachTimeoutS = timeout }

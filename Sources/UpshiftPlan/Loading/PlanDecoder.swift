@@ -12,7 +12,7 @@ final class PlanDecoder {
 
     static let topKeys = [
         "version", "name", "strategy", "postgres", "tls", "hosts", "source", "target", "options", "probe",
-        "hooks", "steps", "databases", "transforms", "skip", "vars", "rehearsal",
+        "hooks", "steps", "databases", "transforms", "skip", "replica_identity_full", "vars", "rehearsal",
     ]
 
     init(context: LoadContext, readHookFile: @escaping (String) throws -> String) {
@@ -55,7 +55,8 @@ final class PlanDecoder {
             version: 1, name: name ?? "", strategy: strategy ?? .inplace, postgres: postgres,
             tls: tls ?? TLSSettings(dir: context.planDirectory), hosts: hostDrafts.map(\.host),
             options: options, probe: probe, rehearsal: rehearsal, hooks: hookDrafts.map(\.spec), steps: stepDrafts.map(\.spec),
-            databases: logical.databases, transforms: logical.transforms, skip: logical.skip, vars: vars,
+            databases: logical.databases, transforms: logical.transforms, skip: logical.skip,
+            replicaIdentityFull: logical.replicaIdentityFull, vars: vars,
             planDirectory: context.planDirectory)
         if strategy != nil, structureIsClean {
             checkReferences(in: &plan)

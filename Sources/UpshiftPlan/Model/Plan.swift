@@ -28,6 +28,8 @@ public struct Plan: Sendable, Equatable {
     public var transforms: [Transform]
     /// Tables a `logical` plan leaves out of replication (`schema.table`).
     public var skip: [String]
+    /// Tables without a primary key that a `logical` plan replicates with `REPLICA IDENTITY FULL` (`schema.table`).
+    public var replicaIdentityFull: [String]
     /// Free-form values handed to every hook as `ctx.vars`.
     public var vars: [String: String]
     /// Absolute directory of the plan file; relative paths in the plan were resolved against it.
@@ -87,4 +89,6 @@ public struct Transform: Sendable, Equatable {
     public var column: String
     /// The new SQL type, e.g. `bigint`.
     public var type: String
+    /// Where the plan names it (`FILE:LINE:COL`), for errors found on the real source.
+    public var location: String
 }

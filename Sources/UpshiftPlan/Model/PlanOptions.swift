@@ -18,10 +18,16 @@ public struct PlanOptions: Sendable, Equatable {
     public var statistics: String = "analyze-in-stages"
     /// `logical`: replication lag under which writes may be fenced, as written (e.g. `1MB`).
     public var lagThreshold: String?
-    /// `logical`: added to every sequence's value on the target at the switch.
+    /// `logical`: added to every sequence's value on the target at the switch (nil: `defaultSequenceMargin`).
     public var sequenceMargin: Int?
-    /// `logical`: after the switch, replicate the new cluster back to the old one (the rollback route).
+    /// `logical`: after the switch, replicate the new cluster back to the old one (the rollback route); on by
+    /// default for logical plans.
     public var reverseReplication: Bool = false
+    /// `logical`: what happens to the source's large objects, which logical replication does not carry.
+    public var largeObjects: LargeObjectDecision = .copy
+
+    /// The sequence margin when the plan sets none.
+    public static let defaultSequenceMargin = 1000
     /// `logical`: how long catch-up may take before the step fails, in seconds.
     public var catchUpTimeoutS: Int = 3600
     /// Preflight restores a schema-only dump into a scratch new cluster (it catches what `pg_upgrade --check`
@@ -80,6 +86,14 @@ public enum SlotDecision: String, Sendable, Equatable, CaseIterable, Codable {
     case recreate
     /// Not created again; listed in the report.
     case drop
+}
+
+/// What a logical plan does with large objects (logical replication does not carry them).
+public enum LargeObjectDecision: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Copied inside the cutover's write fence.
+    case copy
+    /// Preflight refuses a source that has any.
+    case refuse
 }
 
 /// How upgraded standbys get the new version.

@@ -19,14 +19,29 @@ public enum BuiltinStep: String, Sendable, Equatable, CaseIterable, Codable {
     case statistics
     /// Not a step of the run: asked of every host when an in-place run fails before its point of no return.
     case rollback
-    // Blue/green over logical replication.
-    case schema
+    // Blue/green over logical replication (all run on the target primary's agent, which reaches the source
+    // over libpq, except the rollbacks, where each side cleans its own cluster).
+    /// A publication and a logical slot on the source, its exported snapshot held open for the copy.
+    case snapshot
+    /// The source's pre-data schema restored on the target at the snapshot, with the plan's transforms.
+    case schemaPre = "schema-pre"
+    /// Every replicated table's rows at the snapshot, by the native parallel copy.
     case data
-    case catchUp = "catch-up"
-    case fenceWrites = "fence-writes"
-    case sequences
+    /// Indexes, constraints and the rest of the post-data schema, built once the rows are in.
+    case schemaPost = "schema-post"
+    /// The subscription on the target from the snapshot's slot, then lag watched until under the threshold.
+    case subscribe
+    /// The write window up to the switch: source fenced, DDL check, marker applied, sequences, large objects,
+    /// checksums, the reverse path.
+    case cutover
+    /// Writes let in on the target: the logical plan's point of no return.
     case switchover = "switch"
-    case reverseReplication = "reverse-replication"
+    /// After the switch: foreign keys validated, statistics, the forward subscription and slot dropped.
+    case post
+    /// Not a step of the run: `upshift rollback RUN` after a switch, back to the source over the reverse path.
+    case rollbackToSource = "rollback-to-source"
+    /// Not a step of the run: `upshift finish RUN`, the reverse path dropped once the DBA is satisfied.
+    case finish
 
     /// The step id.
     public var id: String { rawValue }
@@ -41,7 +56,9 @@ public enum BuiltinStep: String, Sendable, Equatable, CaseIterable, Codable {
         case .stopPrimary, .verify, .verifyStandbys, .checksumKeepOld: 4 * 3600
         case .pgUpgrade, .syncStandbys: 12 * 3600
         case .basebackupStandbys, .statistics: 48 * 3600
-        case .schema, .data, .catchUp, .fenceWrites, .sequences, .switchover, .reverseReplication: 6 * 3600
+        case .snapshot, .schemaPre, .schemaPost, .subscribe, .post, .finish: 6 * 3600
+        case .data: 48 * 3600
+        case .cutover, .switchover, .rollbackToSource: 3600
         }
     }
 }

@@ -17,11 +17,32 @@ public enum StepPlanner {
         return result
     }
 
-    /// `rollback`, no step of the plan's run: asked of every host when an in-place run fails before its point
-    /// of no return; nil for the other strategies.
+    /// `rollback`, no step of the plan's run: asked of every host when a run fails before its point of no return
+    /// (in place: the old cluster started again; logical: each primary drops what the run made on it and the
+    /// source takes writes again); nil for custom runbooks.
     public static func rollbackStep(for plan: Plan) -> Step? {
-        guard plan.strategy == .inplace else { return nil }
-        return Step(id: BuiltinStep.rollback.id, hosts: plan.hosts.map(\.name), action: .builtin(.rollback))
+        switch plan.strategy {
+        case .inplace:
+            return Step(id: BuiltinStep.rollback.id, hosts: plan.hosts.map(\.name), action: .builtin(.rollback))
+        case .logical:
+            return Step(id: BuiltinStep.rollback.id, hosts: plan.hostNames { $0.role == .primary }, action: .builtin(.rollback))
+        case .custom:
+            return nil
+        }
+    }
+
+    /// The steps `upshift rollback RUN` (`rollbackToSource`) or `upshift finish RUN` (`finish`) runs after a
+    /// logical switch, on the target primary, with the hooks the plan attaches before and after it
+    /// (`before:rollback-to-source` pauses traffic, `after:rollback-to-source` moves it back); nil for other strategies.
+    public static func afterSwitchSteps(_ builtin: BuiltinStep, for plan: Plan) -> [Step]? {
+        guard plan.strategy == .logical, builtin == .rollbackToSource || builtin == .finish else { return nil }
+        let step = Step(id: builtin.id, hosts: plan.hostNames { $0.cluster == .target && $0.role == .primary },
+                        action: .builtin(builtin))
+        let named = zip(plan.hooks, hookNames(plan.hooks))
+        let hooks = { (timing: HookTiming) in
+            named.filter { $0.0.at == HookPoint(timing: timing, stepID: builtin.id) }.map { hookStep($0.0, name: $0.1, attachedTo: step, plan: plan) }
+        }
+        return hooks(.before) + [step] + hooks(.after)
     }
 
     /// The hooks a plan attaches `after:rollback`, as steps run once the old cluster is back on every host

@@ -57,27 +57,33 @@ extension StepPlanner {
         return steps
     }
 
-    /// Blue/green over logical replication. Target-side work runs on the target primary's agent, which reaches
-    /// the source over libpq; fencing (and reverse replication) act on the source primary.
+    /// Blue/green over logical replication. The target primary's agent does the work (it reaches the source over
+    /// libpq); preflight runs on both primaries, each checking its own side. The write window is `cutover` (the
+    /// source fenced) to `switch` (writes let in on the target), the plan's point of no return; hooks that move
+    /// traffic attach `before:cutover` (pause) and `after:switch` (repoint, resume).
     static func logicalSteps(_ plan: Plan) -> [Step] {
-        let all = plan.hostNames { _ in true }
-        let source = plan.hostNames { $0.cluster == .source && $0.role == .primary }
-        let target = plan.hostNames { $0.cluster == .target && $0.role == .primary }
         let primaries = plan.hostNames { $0.role == .primary }
-
+        let target = plan.hostNames { $0.cluster == .target && $0.role == .primary }
         var steps = [
-            builtin(.preflight, all),
-            builtin(.schema, target),
+            builtin(.preflight, primaries),
+            builtin(.snapshot, target),
+            builtin(.schemaPre, target),
             builtin(.data, target),
-            builtin(.catchUp, target),
-            builtin(.fenceWrites, source, downtime: .writesStop),
-            builtin(.sequences, target),
+            builtin(.schemaPost, target),
+            builtin(.subscribe, target),
+            builtin(.cutover, target, downtime: .writesStop),
             builtin(.switchover, target, pointOfNoReturn: true, downtime: .writesResume),
+            builtin(.post, target),
         ]
-        if plan.options.reverseReplication { steps.append(builtin(.reverseReplication, source)) }
-        steps.append(builtin(.verify, primaries))
+        for index in steps.indices {
+            if let builtin = steps[index].builtin { steps[index].isRerunnable = rerunnableLogicalSteps.contains(builtin) }
+        }
         return steps
     }
+
+    /// Logical steps an agent restart may run again: preflight only reads; subscribe creates what is missing and
+    /// waits; switch lifts the target's fence again; post validates, analyzes and drops what is left.
+    static let rerunnableLogicalSteps: Set<BuiltinStep> = [.preflight, .subscribe, .switchover, .post]
 
     /// In-place steps an agent restart may simply run again: preflight only reads; start-primary and
     /// start-standbys start what is not running and check it; verify compares and lifts the fence again;

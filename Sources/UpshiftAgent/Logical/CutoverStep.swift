@@ -1,0 +1,151 @@
+import Foundation
+import UpshiftPlan
+import UpshiftPostgres
+import UpshiftWire
+
+extension LogicalContext {
+    /// `cutover`, the write window up to the switch: lag under the threshold, writes fenced on the source and its
+    /// client sessions ended; stopped (source writable again) if the source's schema changed since the snapshot;
+    /// a marker written through the source and awaited on the target, so the target holds every committed write;
+    /// sequences set ahead; large objects copied; every table's row count and content hash compared; the forward
+    /// subscription stopped and the reverse path (target → source) made. Writes are let in on the target by `switch`.
+    func cutover() throws {
+        let threshold = plan.options.lagThresholdBytes ?? Self.defaultLagThreshold
+        try waitForLag(under: threshold, upTo: Double(plan.options.catchUpTimeoutS), every: 0.01)
+        let admin = try connect(.source, database: "postgres")
+        defer { admin.close() }
+        try sourceFence.raise(admin, sparing: "upshift-agent")
+        log("writes fenced on the source; its client sessions ended")
+        do {
+            for database in databases { try checkNoDDL(database) }
+            try awaitMarker(from: .source, to: .target)
+            for database in databases {
+                try copySequences(database, from: .source, to: .target)
+                try copyLargeObjects(database)
+                try verifyTables(database)
+            }
+            try stopForward()
+            if plan.options.reverseReplication {
+                try makeReversePath()
+            }
+        } catch {
+            // Before the point of no return: the source takes writes again at once (the rollback cleans up the rest).
+            try? WriteFence.lift(admin)
+            throw error
+        }
+    }
+
+    /// The source's write fence.
+    var sourceFence: WriteFence {
+        WriteFence(connect: { try PostgresConnection(conninfo: try conninfo(.source, database: "postgres")) }, control: control)
+    }
+
+    /// The target's write fence (read-only for clients from `schema-pre` to `switch`, and again for a rollback).
+    var targetFence: WriteFence {
+        WriteFence(connect: { try PostgresConnection(conninfo: try conninfo(.target, database: "postgres")) }, control: control)
+    }
+
+    /// Fails when the source's schema differs from the snapshot's: DDL is not replicated, so the target would miss it.
+    private func checkNoDDL(_ database: String) throws {
+        let source = try connect(.source, database: database)
+        defer { source.close() }
+        let now = try SourceCatalog(source, probeSchema: plan.probe.schema).fingerprint()
+        guard now == (try start(of: database)).schemaFingerprint else {
+            throw AgentError("\(database): the source's schema changed since the snapshot (DDL is not replicated); "
+                             + "the cutover stops and the source takes writes again. Apply the change on the target or start a new run")
+        }
+    }
+
+    /// Writes one marker row per database through `from` and waits until `to` has applied it: everything committed
+    /// on `from` before it is then on `to`.
+    func awaitMarker(from: ClusterSide, to: ClusterSide) throws {
+        let token = "\(request.runID)-\(request.stepID)-\(UUID().uuidString.prefix(8))"
+        for database in databases {
+            let writer = try connect(from, database: database)
+            _ = try writer.query("insert into \(LogicalNames.markerTable) (token) values ($1)", [token])
+            writer.close()
+            let reader = try connect(to, database: database)
+            defer { reader.close() }
+            try wait(upTo: Double(plan.options.catchUpTimeoutS), every: 0.005, for: "\(database): the marker to reach the \(to.rawValue)") {
+                try !reader.query("select 1 from \(LogicalNames.markerTable) where token = $1", [token]).rows.isEmpty
+            }
+        }
+        log("the \(to.rawValue) applied everything the \(from.rawValue) committed (marker \(token))")
+    }
+
+    /// Every sequence of `database` on `to` set to its value on `from` plus the plan's margin (capped at its maximum),
+    /// sequences no column owns included.
+    func copySequences(_ database: String, from: ClusterSide, to: ClusterSide) throws {
+        let reader = try connect(from, database: database)
+        let values = try SourceCatalog(reader, probeSchema: plan.probe.schema).sequenceValues()
+        reader.close()
+        let writer = try connect(to, database: database)
+        defer { writer.close() }
+        let margin = Int64(plan.options.sequenceMargin ?? PlanOptions.defaultSequenceMargin)
+        for (name, value) in values {
+            let (ahead, overflow) = value.addingReportingOverflow(margin)
+            _ = try writer.query("""
+                select setval($1::regclass, least($2::numeric, (select max_value from pg_sequences where schemaname || '.' || sequencename = $3))::bigint)
+                """, [Self.quoted(name), overflow ? String(Int64.max) : String(ahead), name])
+        }
+        log("\(database): \(values.count) sequences set on the \(to.rawValue), \(margin) ahead of the \(from.rawValue)")
+    }
+
+    /// The source's large objects (logical replication does not carry them) written on the target with the same oids.
+    private func copyLargeObjects(_ database: String) throws {
+        let source = try connect(.source, database: database)
+        defer { source.close() }
+        let oids = try source.query("select oid::text from pg_largeobject_metadata order by oid").rows.compactMap { $0[0] }
+        guard !oids.isEmpty else { return }
+        let target = try connect(.target, database: database)
+        defer { target.close() }
+        for oid in oids {
+            let data = try source.query("select lo_get($1::oid)", [oid]).rows.first?.first ?? nil
+            _ = try target.query("select lo_unlink(oid) from pg_largeobject_metadata where oid = $1::oid", [oid])
+            _ = try target.query("select lo_from_bytea($1::oid, $2::bytea)", [oid, data ?? "\\x"])
+        }
+        log("\(database): \(oids.count) large objects copied to the target")
+    }
+
+    /// Row counts and content hashes of every replicated table, source against target, with the source fenced.
+    private func verifyTables(_ database: String) throws {
+        let scope = TableChecksums.Scope(databases: [database], skippedSchemas: [LogicalNames.markerSchema, LogicalNames.copyLedgerSchema],
+                                         skippedTables: Set(plan.skip.map { "\(database).\($0)" }))
+        let expected = try takeChecksums(connect: { try connect(.source, database: $0) }, includeUnlogged: false, scope: scope)
+        let found = try takeChecksums(connect: { try connect(.target, database: $0) }, includeUnlogged: false, following: expected, scope: scope)
+        try compare(found, with: expected, reference: "the source")
+    }
+
+    /// Stops the forward subscriptions (dropped by `post`): nothing more comes from the fenced source, and once the
+    /// reverse path runs, the target's changes must not come back to it.
+    private func stopForward() throws {
+        for database in databases {
+            let target = try connect(.target, database: database)
+            defer { target.close() }
+            _ = try target.simpleQuery("alter subscription \(PostgresConnection.quoteIdentifier(names.forward)) disable")
+            try wait(upTo: 60, every: 0.01, for: "\(database): the forward subscription's worker to stop") {
+                try target.query("select 1 from pg_stat_subscription where subname = $1 and pid is not null", [names.forward]).rows.isEmpty
+            }
+        }
+    }
+
+    /// The way back: a publication of the same tables on each target database and a subscription on the source
+    /// from a new slot on the target, made while the target takes no writes, so it carries every write from the switch on.
+    private func makeReversePath() throws {
+        for (index, database) in databases.enumerated() {
+            let tables = (try start(of: database).tables + [LogicalNames.markerTable]).map(Self.quoted).joined(separator: ", ")
+            let target = try connect(.target, database: database)
+            _ = try target.simpleQuery("create publication \(PostgresConnection.quoteIdentifier(names.reverse)) for table \(tables)")
+            target.close()
+            let source = try connect(.source, database: database)
+            defer { source.close() }
+            let connection = remoteConninfo(side: try primary(.target), database: database)
+            _ = try source.simpleQuery("""
+                create subscription \(PostgresConnection.quoteIdentifier(names.reverse)) connection \(Self.literal(connection))
+                publication \(PostgresConnection.quoteIdentifier(names.reverse))
+                with (create_slot = true, slot_name = \(Self.literal(names.reverseSlot(index))), copy_data = false, enabled = true)
+                """)
+        }
+        log("reverse path ready: the source subscribes to the target's changes (upshift rollback RUN goes back over it)")
+    }
+}
