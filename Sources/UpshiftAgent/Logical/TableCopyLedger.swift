@@ -19,6 +19,7 @@ struct TableCopyLedger: Sendable {
     /// The copy's `where`, or "" for none.
     let predicate: String
 
+    /// The copy's key columns as bind parameters.
     private var key: [String?] { [table, split, predicate] }
 
     /// The copy's ranges: those an earlier run planned, else the ones `plan` returns, recorded before any is copied.
@@ -81,6 +82,7 @@ struct TableCopyLedger: Sendable {
             """, key + [String(range.number), String(rows), String(bytes)])
     }
 
+    /// The ledger's schema, table and key (the predicate hashed: a long `where` would not fit in an index entry).
     private static let createSQL = """
         CREATE SCHEMA IF NOT EXISTS upshift_copy;
         CREATE TABLE IF NOT EXISTS upshift_copy.ranges (

@@ -5,6 +5,7 @@ import UpshiftPostgres
 struct TableCopyRangeCopy: Sendable {
     /// How a range attempt ended.
     enum Outcome: Equatable {
+        /// Committed with its ledger mark: the rows the target wrote and the bytes streamed.
         case copied(rows: Int64, bytes: Int64)
         /// The ledger already had it done: nothing was copied.
         case alreadyDone

@@ -5,8 +5,10 @@ struct TableCopyShape: Sendable {
     /// One column that travels, with its type on each side.
     struct Column: Sendable {
         var name: String
+        /// `format_type` on each side, e.g. `integer` and `bigint`.
         var sourceType: String
         var targetType: String
+        /// Whether the type is built in (OID below 16384) on both sides.
         var builtin: Bool
     }
 

@@ -2,7 +2,9 @@ import UpshiftPostgres
 
 /// Which end of a table copy a connection or a failure belongs to.
 enum TableCopySide: String, Sendable {
+    /// The cluster the rows are read from.
     case source
+    /// The cluster the rows are written to (and the ledger kept on).
     case target
 
     /// Opens a connection for copying: settings that make text-format values read back the same on the other
@@ -32,7 +34,9 @@ enum TableCopySide: String, Sendable {
 
 /// A failure on one side of a table copy, with the server's (or libpq's) error.
 struct TableCopySideFailure: Error, CustomStringConvertible {
+    /// Where it failed.
     let side: TableCopySide
+    /// What failed there.
     let underlying: Error
 
     var description: String { "the \(side.rawValue) failed: \(underlying)" }
