@@ -53,7 +53,8 @@ extension EndToEnd {
         writer.standardOutput = FileHandle(forWritingAtPath: writerLog)
         writer.standardError = FileHandle(forWritingAtPath: writerLog)
         try writer.run()
-        defer { if writer.isRunning { writer.interrupt() } }
+        // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM and SIGINT.
+        defer { if writer.isRunning { kill(writer.processIdentifier, SIGKILL) } }
 
         let runDir = fleet.scratch.path + "/runs/logical"
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
@@ -99,7 +100,7 @@ extension EndToEnd {
         }
 
         // Back to the source: nothing the target took is lost, and clients are served by the source again.
-        writer.interrupt()
+        kill(writer.processIdentifier, SIGKILL)
         writer.waitUntilExit()
         let back = try Executables.runUpshift(["rollback", runDir])
         #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")

@@ -100,16 +100,17 @@ struct SourceCatalog {
         return row[1] == "t"
     }
 
-    /// The columns whose foreign keys reference `table`.`column`, as (`schema.table`, column).
+    /// The columns whose foreign keys reference `table`.`column`, as (`schema.table`, column); a partition's column
+    /// is named on its partitioned root (a partition's column type follows its parent's).
     func referencingColumns(_ table: String, _ column: String) throws -> [(table: String, column: String)] {
         try connection.query("""
-            select n.nspname || '.' || c.relname, a.attname
+            select distinct n.nspname || '.' || c.relname, a.attname
             from pg_constraint k
-            join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+            join pg_class c on c.oid = coalesce(pg_partition_root(k.conrelid), k.conrelid) join pg_namespace n on n.oid = c.relnamespace
             join lateral unnest(k.conkey, k.confkey) as u(col, refcol) on true
             join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.col
             join pg_attribute r on r.attrelid = k.confrelid and r.attnum = u.refcol
-            where k.contype = 'f' and k.confrelid = $1::regclass and r.attname = $2
+            where k.contype = 'f' and k.conparentid = 0 and k.confrelid = $1::regclass and r.attname = $2
             order by 1, 2
             """, [LogicalContext.quoted(table), column]).rows.compactMap { row in
             guard let t = row[0], let c = row[1] else { return nil }

@@ -25,6 +25,10 @@ struct StepExecutor {
             guard let source = hookSources[run] else {
                 throw AgentError("hook \(run) is not in the plan bundle")
             }
+            // A hook the plan gives a deadline (`step_timeouts:` by its step id, e.g. `after:data/bulk_copy`) may run that
+            // long: a bulk copy of a large table outlasts the default wall-clock limit.
+            var limits = self.limits
+            if let seconds = plan.options.stepTimeoutsS[step.id] { limits.wallClock = .seconds(seconds) }
             let hookHost = HookHost(plan: plan, host: host, stepID: step.id, runID: runID, limits: limits, control: control, emit: emit)
             try hookHost.run(source: source, chunkName: run, with: with)
         case .sql(let target, let query):
