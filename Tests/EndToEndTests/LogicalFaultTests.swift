@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import UpshiftPostgres
+import UpshiftTestSupport
+
+/// Faults during a blue/green run: the coordinator or the target's agent dies between the snapshot and the copy.
+extension EndToEnd {
+@Suite(.serialized) struct LogicalFaultTests {
+    func started(_ runDir: String, _ step: String) -> Bool {
+        let text = (try? String(contentsOfFile: runDir + "/journal.jsonl", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").contains { $0.contains("\"step.started\"") && $0.contains("\"\(step)\"") }
+    }
+
+    func pausedPlan(_ fleet: LogicalFleet) throws -> String {
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("pause.lua", "return function(ctx)\n  upshift.sleep(4)\nend\n")
+        return try fleet.writePlan(extra: """
+            hooks:
+              - { at: after:snapshot, run: Hooks/pause.lua, on: target }
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+            """)
+    }
+
+    /// The coordinator dies while the snapshot is held: `upshift resume` carries on, and the copy still reads at the
+    /// snapshot the target's agent kept open, so the run ends done with every table equal.
+    @Test func aCoordinatorKilledWhileTheSnapshotIsHeldIsResumedToTheEnd() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-coord")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let runDir = fleet.scratch.path + "/runs/coord"
+        let (coordinator, _) = try Executables.startUpshift(["run", try pausedPlan(fleet), "--yes", "--run-dir", runDir])
+        try waitFor("the hook after the snapshot to start", seconds: 120) { started(runDir, "after:snapshot/pause") }
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        let resumed = try Executables.runUpshift(["resume", runDir])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        for table in ["accounts", "transfers", "notes", "audit_events", "pgbench_accounts"] {
+            let sql = "select count(*) || ':' || md5(string_agg(t::text, '|' order by t::text)) from \(table) t"
+            #expect(try fleet.value(fleet.source, sql) == fleet.value(fleet.target, sql), "\(table)")
+        }
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_replication_slots") == "0")
+    }
+
+    /// The target's agent dies while the snapshot is held: the snapshot goes with it, so the run cannot copy at the
+    /// slot's point; it rolls back, and the source keeps no slot or publication and takes writes.
+    @Test func aTargetAgentKilledWhileTheSnapshotIsHeldRollsBackLeavingNoSlot() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-agent")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        let runDir = fleet.scratch.path + "/runs/agent"
+        let (coordinator, output) = try Executables.startUpshift(["run", try pausedPlan(fleet), "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        try waitFor("the hook after the snapshot to start", seconds: 120) { started(runDir, "after:snapshot/pause") }
+        fleet.target.agent.kill()
+        Thread.sleep(forTimeInterval: 1)
+        fleet.target.agent = try fleet.target.agent.restarted()
+        let printed = Executables.finish(coordinator, output)
+        #expect(coordinator.terminationStatus == 1, "\(printed)")
+        #expect(printed.contains("result: rolled_back"), "\(printed)")
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_replication_slots") == "0")
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_publication") == "0")
+        _ = try fleet.value(fleet.source, "insert into notes (body) values ('after the rollback') returning 1")
+        let targetAdmin = try fleet.connect(fleet.target, database: "postgres")
+        defer { targetAdmin.close() }
+        #expect(try targetAdmin.query("select count(*) from pg_database where datname = 'shop'").rows == [["0"]])
+    }
+}
+}
