@@ -3,8 +3,9 @@ import UpshiftPlan
 import UpshiftWire
 
 /// `upshift rollback RUN` and `upshift finish RUN` for a logical run past its switch: the plan the run kept, its
-/// facts, and one more step (with the hooks the plan attaches after it) on the target primary. Each keeps its own
-/// journal in a folder of the run directory named after the step.
+/// facts, and one more step (with the hooks the plan attaches before and after it) on the target primary. Each keeps
+/// its own journal in a folder of the run directory named after the step; asked again, the agent answers from its
+/// journal instead of running the step twice.
 public struct AfterSwitch {
     /// The run directory `upshift run` printed.
     public let runDirectory: RunDirectory
