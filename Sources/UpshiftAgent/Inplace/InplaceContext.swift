@@ -51,13 +51,6 @@ struct InplaceContext: StepContext {
         }
     }
 
-    /// A folder for this run's files on this host (pg_upgrade's working directory, logs, saved settings).
-    func workDirectory() throws -> String {
-        let path = "\(stateDirectory)/runs/\(request.runID)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return path
-    }
-
     /// The role that owns `host`'s new cluster (init-new reports it), else `postgres`.
     func installUser(on host: String) -> String {
         (try? fact("install user", on: host, \.installUser)) ?? "postgres"

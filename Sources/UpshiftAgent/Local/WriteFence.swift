@@ -18,7 +18,7 @@ struct WriteFence {
         _ = try connection.simpleQuery("alter system set default_transaction_read_only = on")
         _ = try connection.simpleQuery("alter system set autovacuum = off")
         _ = try connection.simpleQuery("select pg_reload_conf()")
-        try wait(upTo: 60, for: "the write fence to reach new sessions") {
+        try control.poll(upTo: 60, every: 0.01, for: "the write fence to reach new sessions") {
             let probe = try connect()
             defer { probe.close() }
             return try probe.query("select current_setting('default_transaction_read_only') || current_setting('autovacuum')").rows.first?.first == "onoff"
@@ -31,7 +31,7 @@ struct WriteFence {
         // A worker the launcher started just before it handled the reload is ended too (and one that slips
         // past this still shows in the fence audit's transaction count).
         var quiet = 0
-        try wait(upTo: 30, for: "autovacuum workers to stop") {
+        try control.poll(upTo: 30, every: 0.01, for: "autovacuum workers to stop") {
             let workers = try connection.query("""
                 select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'autovacuum worker'
                 """).rows.first?.first ?? "0"
@@ -59,15 +59,5 @@ struct WriteFence {
             select coalesce((select setting from pg_file_settings where name = 'default_transaction_read_only' and applied
                              order by seqno desc limit 1), 'off') = 'on'
             """).rows.first?.first == "t"
-    }
-
-    private func wait(upTo seconds: Double, for what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            try control.checkStopped()
-            if try condition() { return }
-            if Date() > deadline { throw AgentError("timed out after \(Int(seconds)) s waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
     }
 }

@@ -13,7 +13,7 @@ extension LogicalContext {
             let source = try connect(.source, database: database)
             let sizes = try source.query("""
                 select t, pg_total_relation_size(t::regclass) from unnest($1::text[]) t
-                """, ["{\(start.tables.map { "\"\(Self.quoted($0).replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ","))}"])
+                """, [Self.textArray(start.tables.map(Self.quoted))])
                 .rows.compactMap { row in row[0].map { ($0, Int64(row[1] ?? "0") ?? 0) } }
             source.close()
             let totalBytes = sizes.map(\.1).reduce(0, +)

@@ -72,16 +72,15 @@ struct LogicalContext: StepContext {
         return try fact("replication start of \(database)", on: target) { $0.logicalStart?.database == database ? $0.logicalStart : nil }
     }
 
-    /// A folder for this run's files on this host (dumps, lists).
-    func workDirectory() throws -> String {
-        let path = "\(stateDirectory)/runs/\(request.runID)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return path
-    }
-
     /// A SQL string literal (for the few statements that take no parameters: SET TRANSACTION SNAPSHOT).
     static func literal(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// A `text[]` literal of `items` for a bound parameter (`= any($1::text[])`), every element quoted and escaped.
+    static func textArray(_ items: [String]) -> String {
+        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 
     /// `schema.table` quoted as an identifier pair.

@@ -81,7 +81,7 @@ extension LogicalContext {
             made.append(name)
         }
         let password = try source.query("select rolname, rolpassword from pg_authid where rolpassword is not null and rolname = any($1::text[])",
-                                        ["{\(made.map { "\"\($0)\"" }.joined(separator: ","))}"]).rows
+                                        [Self.textArray(made)]).rows
         for row in password {
             guard let name = row[0], let hash = row[1] else { continue }
             _ = try target.simpleQuery("alter role \(PostgresConnection.quoteIdentifier(name)) password \(Self.literal(hash))")
@@ -89,7 +89,7 @@ extension LogicalContext {
         let memberships = try source.query("""
             select r.rolname, m.rolname from pg_auth_members a join pg_roles r on r.oid = a.roleid join pg_roles m on m.oid = a.member
             where m.rolname = any($1::text[])
-            """, ["{\(made.map { "\"\($0)\"" }.joined(separator: ","))}"]).rows
+            """, [Self.textArray(made)]).rows
         for row in memberships {
             guard let role = row[0], let member = row[1] else { continue }
             _ = try target.simpleQuery("grant \(PostgresConnection.quoteIdentifier(role)) to \(PostgresConnection.quoteIdentifier(member))")

@@ -8,6 +8,8 @@ protocol StepContext {
     var plan: Plan { get }
     var host: PlanHost { get }
     var request: StepRequest { get }
+    /// The agent's state directory.
+    var stateDirectory: String { get }
     var emit: (StepEventKind) -> Void { get }
     /// The step's owner: a rollback cancels it through here, and it bounds the step by its deadline.
     var control: ProgramControl { get }
@@ -16,6 +18,13 @@ protocol StepContext {
 extension StepContext {
     /// Every program of the step runs under its control.
     var launcher: ProgramLauncher { ProgramLauncher(prefix: [], control: control) }
+
+    /// A folder for this run's files on this host (pg_upgrade's working directory, dumps, logs, saved settings).
+    func workDirectory() throws -> String {
+        let path = "\(stateDirectory)/runs/\(request.runID)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
+    }
 
     /// Reports a fact for later steps.
     func output(_ fact: StepOutput) { emit(.output(fact)) }
@@ -45,13 +54,7 @@ extension StepContext {
 
     /// Polls `condition` every `interval` seconds until it holds or `seconds` pass.
     func wait(upTo seconds: Double, every interval: Double = 0.1, for what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            try control.checkStopped()
-            if try condition() { return }
-            if Date() > deadline { throw AgentError("timed out after \(Int(seconds)) s waiting for \(what)") }
-            Thread.sleep(forTimeInterval: interval)
-        }
+        try control.poll(upTo: seconds, every: interval, for: what, condition)
     }
 
     /// Checksums through `connect`, with the plan's `jobs` connections at once, showing progress. `reference`
@@ -84,5 +87,18 @@ extension StepContext {
             throw AgentError("verify found \(differences.count) tables that differ from \(reference): " + differences.prefix(10).joined(separator: "; "))
         }
         log("\(found.tables.count) tables match \(reference) (row counts and content checksums)")
+    }
+}
+
+extension ProgramControl {
+    /// Polls `condition` every `interval` seconds until it holds, `seconds` pass, or this control is cancelled.
+    func poll(upTo seconds: Double, every interval: Double, for what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            try checkStopped()
+            if try condition() { return }
+            if Date() > deadline { throw AgentError("timed out after \(Int(seconds)) s waiting for \(what)") }
+            Thread.sleep(forTimeInterval: interval)
+        }
     }
 }
