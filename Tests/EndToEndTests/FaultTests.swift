@@ -126,14 +126,23 @@ extension EndToEnd {
         _ = try fleet.query(fleet.primary, "insert into customers (name) values ('after the rollback') returning id")
     }
 
-    /// `stop-primary` runs out of time while it checksums behind the write fence (a 1 s deadline): the fence's
-    /// settings leave postgresql.auto.conf, the rollback lifts it on the running server, and the old primary takes
-    /// writes with autovacuum on again.
+    /// `stop-primary` runs out of time while it checksums behind the write fence (a 1 s deadline): a prepared
+    /// transaction that a hook leaves holding `pgbench_accounts` (the fence ends sessions, not prepared
+    /// transactions) keeps the checksum waiting until the deadline cancels it. The fence's settings leave
+    /// postgresql.auto.conf, the rollback lifts it on the running server, and the old primary takes writes with
+    /// autovacuum on again.
     @Test func aStopCutShortBehindTheFenceLeavesTheOldPrimaryWritable() throws {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-fence")
         defer { fleet.tearDown() }
-        try fleet.loadData(scale: 20)
-        let plan = try fleet.writePlan(options: "  verify: fenced\n  step_timeouts: { stop-primary: 1 }")
+        try fleet.loadData()
+        try fleet.writeHook("hold.lua", """
+            return function(ctx)
+              upshift.sql("old", "begin; lock table pgbench_accounts in access exclusive mode; prepare transaction 'upshift-e2e-hold'")
+            end
+
+            """)
+        let plan = try fleet.writePlan(options: "  verify: fenced\n  step_timeouts: { stop-primary: 1 }",
+                                       extra: "hooks:\n  - { at: before:stop-primary, run: Hooks/hold.lua, on: primary }")
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/fence"])
         #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
         let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
@@ -143,7 +152,11 @@ extension EndToEnd {
                 == [["off", "on"]])
         let auto = try String(contentsOfFile: fleet.primary.pgdata + "/postgresql.auto.conf", encoding: .utf8)
         #expect(!auto.contains("default_transaction_read_only") && !auto.contains("autovacuum"), "\(auto)")
+        #expect(try fleet.query(fleet.primary, "select gid from pg_prepared_xacts") == [["upshift-e2e-hold"]],
+                "the held lock is what kept the checksum waiting")
+        _ = try fleet.query(fleet.primary, "rollback prepared 'upshift-e2e-hold'")
         _ = try fleet.query(fleet.primary, "insert into customers (name) values ('after the cut') returning id")
+        #expect(try fleet.query(fleet.primary, "update pgbench_accounts set abalance = abalance + 1 where aid = 1 returning aid") == [["1"]])
     }
 
     /// The standby's port is held by another socket for 2 s as its new server starts (what a client's outgoing
