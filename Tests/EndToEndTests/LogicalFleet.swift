@@ -71,7 +71,7 @@ final class LogicalFleet {
     }
 
     /// The source's `shop`: pgbench tables, and what a blue/green move must carry: an int key referenced by a foreign
-    /// key (to become bigint) with a view on it, a sequence no column owns, a table without a primary key, a large
+    /// key (to become bigint; a partitioned table's key references it too) with a view on it, a sequence no column owns, a table without a primary key, a large
     /// object, and an append-only table the plan skips and a hook copies.
     func loadData() throws {
         let admin = try connect(source, database: "postgres")
@@ -85,12 +85,16 @@ final class LogicalFleet {
             create table accounts (id serial primary key, name text not null);
             create table transfers (id bigserial primary key, account_id int not null references accounts(id), amount numeric(12,2));
             create view account_names as select id, upper(name) as name from accounts;
+            create table ledger (id bigserial, account_id int not null references accounts(id), at date not null, primary key (id, at))
+              partition by range (at);
+            create table ledger_2026 partition of ledger for values from ('2026-01-01') to ('2027-01-01');
             create sequence invoice_numbers;
             select nextval('invoice_numbers') from generate_series(1, 40);
             create table notes (body text, written date);
             create table audit_events (id bigserial primary key, kind text, payload jsonb);
             insert into accounts (name) select 'a' || g from generate_series(1, 500) g;
             insert into transfers (account_id, amount) select 1 + g % 500, g * 0.5 from generate_series(1, 3000) g;
+            insert into ledger (account_id, at) select 1 + g % 500, date '2026-01-01' + g % 300 from generate_series(1, 1000) g;
             insert into notes select 'note ' || g, date '2026-01-01' + g from generate_series(1, 200) g;
             insert into audit_events (kind, payload) select 'k' || g % 7, jsonb_build_object('n', g) from generate_series(1, 20000) g;
             select lo_from_bytea(424242, 'a large object'::bytea);

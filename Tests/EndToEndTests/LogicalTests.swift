@@ -13,7 +13,7 @@ extension EndToEnd {
         try fleet.value(server, "select count(*) || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from \(table) t")
     }
 
-    static let tables = ["accounts", "transfers", "notes", "audit_events", "pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"]
+    static let tables = ["accounts", "transfers", "ledger", "notes", "audit_events", "pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"]
 
     @Test func aBlueGreenMoveCarriesEverySwitchesTrafficAndComesBack() throws {
         let fleet = try LogicalFleet(prefix: "e2e-logical")
@@ -28,12 +28,26 @@ extension EndToEnd {
             let repoint = from.map { ", ini: \(bouncer.iniPath), from: \"port=\($0)\", to: \"port=\(to!)\"" } ?? ""
             return "  - { at: \(at), run: Hooks/pgbouncer.lua, on: target, with: { admin: \"\(admin)\", action: \(action), database: shop\(repoint) } }"
         }
-        let plan = try fleet.writePlan(extra: """
+        // Just before traffic moves: the foreign key is still NOT VALID and the target already has statistics.
+        try fleet.writeHook("before_switch.lua", """
+            return function(ctx)
+              local fk = upshift.sql("target", "select convalidated::text as v from pg_constraint where conrelid = 'transfers'::regclass and contype = 'f'")
+              if fk[1].v ~= "false" then upshift.fail("the foreign key of transfers is checked before the switch") end
+              -- 17 cannot add a NOT VALID key to a partitioned table: ledger's is checked at once.
+              local ledger = upshift.sql("target", "select convalidated::text as v from pg_constraint where conrelid = 'ledger'::regclass and contype = 'f'")
+              if ledger[1].v ~= "true" then upshift.fail("the foreign key of the partitioned ledger is not checked") end
+              local stats = upshift.sql("target", "select count(*) as n from pg_stats where tablename = 'pgbench_accounts'")
+              if tonumber(stats[1].n) == 0 then upshift.fail("pgbench_accounts has no statistics before the switch") end
+            end
+
+            """)
+        let plan = try fleet.writePlan(options: "  foreign_keys: not_valid", extra: """
             probe:
               write: "\(bouncer.conninfo)"
               interval_ms: 20
             hooks:
               - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: before:switch, run: Hooks/before_switch.lua, on: target }
             \(pgbouncer("before:cutover", "PAUSE"))
             \(pgbouncer("after:switch", "REPOINT", from: fleet.source.port, to: fleet.target.port))
             \(pgbouncer("after:rollback", "RESUME"))
@@ -69,6 +83,13 @@ extension EndToEnd {
             """) == "bigint,bigint")
         #expect(try fleet.value(fleet.target, "select data_type::text from pg_sequences where sequencename = 'accounts_id_seq'") == "bigint")
         #expect(try fleet.value(fleet.target, "select count(*) from account_names") == "500")
+        // `post` checked the foreign key that `schema-post` made NOT VALID.
+        #expect(try fleet.value(fleet.target, """
+            select string_agg(conrelid::regclass || ':' || convalidated, ',' order by conrelid::regclass::text)
+            from pg_constraint where contype = 'f'
+            """) == "ledger:true,ledger_2026:true,transfers:true")
+        #expect(try fleet.value(fleet.target, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = 'ledger_2026'::regclass and attname = 'account_id'")
+                == "bigint")
         // The sequence no column owns is ahead of the source's, the large object arrived.
         #expect(Int(try fleet.value(fleet.target, "select last_value from invoice_numbers") ?? "0")! >= 1040)
         #expect(try fleet.value(fleet.target, "select convert_from(lo_get(424242), 'UTF8')") == "a large object")

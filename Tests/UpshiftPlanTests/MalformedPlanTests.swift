@@ -128,6 +128,8 @@ let malformedPlans: [Malformed] = [
               line: 20, column: 13, fragment: "transfer 'swap' needs PostgreSQL 18 or newer"),
     Malformed(name: "logical option in an inplace plan", yaml: basePlan + "options:\n  lag_threshold: 1MB\n",
               line: 20, column: 3, fragment: "'lag_threshold' applies only to strategy logical"),
+    Malformed(name: "foreign key creation in an inplace plan", yaml: basePlan + "options:\n  foreign_keys: not_valid\n",
+              line: 20, column: 3, fragment: "'foreign_keys' applies only to strategy logical"),
     Malformed(name: "relative bindir", yaml: basePlan.editing("bindir: /pg/17/bin", "bindir: pg/17/bin"),
               line: 6, column: 30, fragment: "'bindir' must be an absolute path"),
     Malformed(name: "host named like a role", yaml: basePlan.editing("  - name: db2", "  - name: standby"),

@@ -134,6 +134,13 @@ import Testing
         #expect(!off.options.reverseReplication)
     }
 
+    @Test func logicalPlansChooseHowForeignKeysAreMade() throws {
+        #expect(try loadPlan(DesignExamples.logical).options.foreignKeys == .validate)
+        let deferred = try loadPlan(DesignExamples.logical.editing("  reverse_replication: true\n",
+                                                                   "  reverse_replication: true\n  foreign_keys: not_valid\n"))
+        #expect(deferred.options.foreignKeys == .notValid)
+    }
+
     @Test func customStepsRunInPlanOrderOnTheirHosts() throws {
         let yaml = baseCustom + """
         steps:

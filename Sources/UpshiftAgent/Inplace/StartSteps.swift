@@ -195,10 +195,8 @@ extension InplaceContext {
                                       user: installUser(on: host.name), database: nil)
         let binaries = try newBinaries
         let major = try versions.to.version
-        var invocation = VacuumDB.analyzeInStages(binaries, target: target, jobs: plan.options.jobs)
-        if major >= 18 {
-            invocation.arguments = invocation.arguments.filter { $0 != "--analyze-in-stages" } + ["--analyze-only", "--missing-stats-only"]
-        }
+        let invocation = major >= 18 ? VacuumDB.analyzeMissing(binaries, target: target, jobs: plan.options.jobs)
+                                     : VacuumDB.analyzeInStages(binaries, target: target, jobs: plan.options.jobs)
         try run(invocation) { line in
             guard line.isComplete, let stage = VacuumDB.stage(of: line.text) else { return }
             emit(.progress(done: Double(stage.stage), total: 3, unit: "stages (\(stage.database))"))

@@ -46,13 +46,40 @@ extension LogicalContext {
         }
     }
 
-    /// `schema-post`: indexes, constraints, triggers, materialized view refreshes, with the plan's jobs.
+    /// `schema-post`: indexes, constraints, triggers, materialized view refreshes, with the plan's jobs; foreign
+    /// keys NOT VALID under `foreign_keys: not_valid`; then every table vacuumed and analyzed, so the target has
+    /// its visibility map and planner statistics before traffic reaches it (its autovacuum is fenced off).
     func schemaPost() throws {
         for database in databases {
-            try run(PgDump.restore(try newBinaries, conninfo: Self.unfenced(try conninfo(.target, database: database)), file: try dumpFile(database),
-                                   section: "post-data", jobs: plan.options.jobs))
-            log("\(database): indexes and constraints built on the target (post-data)")
+            let dump = try dumpFile(database)
+            let targetInfo = Self.unfenced(try conninfo(.target, database: database))
+            switch plan.options.foreignKeys {
+            case .validate:
+                try run(PgDump.restore(try newBinaries, conninfo: targetInfo, file: dump, section: "post-data", jobs: plan.options.jobs))
+                log("\(database): indexes and constraints built on the target (post-data)")
+            case .notValid:
+                let list = try listFile(dump, leaving: ["FK CONSTRAINT"])
+                try run(PgDump.restore(try newBinaries, conninfo: targetInfo, file: dump, section: "post-data", useList: list,
+                                       jobs: plan.options.jobs))
+                let deferred = try addForeignKeysNotValid(database)
+                log("\(database): indexes and constraints built on the target (post-data), \(deferred) foreign keys NOT VALID until after the switch")
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            try run(VacuumDB.vacuumAnalyze(try newBinaries, conninfo: targetInfo, jobs: plan.options.jobs))
+            log("\(database): vacuumed and analyzed on the target in \(clock.now - started)")
         }
+    }
+
+    /// A `--use-list` file of `dump`'s entries without those of the given table-of-contents kinds.
+    private func listFile(_ dump: String, leaving kinds: [String]) throws -> String {
+        let listing = try run(PgDump.list(try newBinaries, file: dump)).stdout
+        let kept = listing.split(separator: "\n").map(String.init).filter { line in
+            !line.hasPrefix(";") && !kinds.contains { line.contains(" \($0) ") }
+        }
+        let path = dump.replacingOccurrences(of: ".dump", with: "") + "-post.list"
+        try kept.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     private func dumpFile(_ database: String) throws -> String {

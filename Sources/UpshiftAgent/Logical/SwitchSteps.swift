@@ -29,13 +29,21 @@ extension LogicalContext {
             source.close()
         }
         try dropSlots(prefix: "\(names.forward)_", side: .source, except: "\(names.reverse)_")
+        if plan.options.foreignKeys == .notValid {
+            for database in databases {
+                log("\(database): \(try validateDeferredForeignKeys(database)) foreign keys validated")
+            }
+        }
+        // `schema-post` analyzed every table before the switch; 18 can fill in only what is missing (the run's own
+        // tables, anything made since), which earlier versions' autovacuum does on its own.
+        guard try versions.to.version >= 18 else {
+            log("forward path dropped; statistics were built before the switch")
+            return
+        }
         let cluster = try LocalCluster.running(pgdata: host.pgdata)
         let target = ConnectionTarget(host: cluster.socketDirectory ?? cluster.listenAddress ?? "127.0.0.1", port: cluster.port)
-        try run(VacuumDB.analyzeInStages(try newBinaries, target: target, jobs: plan.options.jobs)) { line in
-            guard line.isComplete, let stage = VacuumDB.stage(of: line.text) else { return }
-            emit(.progress(done: Double(stage.stage), total: 3, unit: "stages (\(stage.database))"))
-        }
-        log("forward path dropped; statistics built on the target")
+        try run(VacuumDB.analyzeMissing(try newBinaries, target: target, jobs: plan.options.jobs))
+        log("forward path dropped; missing statistics built on the target")
     }
 
     /// Drops subscription `name` in `database` on `side` if it is there, without reaching its publisher (its slot,

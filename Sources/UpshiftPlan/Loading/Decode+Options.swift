@@ -4,7 +4,8 @@ extension PlanDecoder {
     static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
     static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots",
                                     "verify"]
-    static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s", "large_objects"]
+    static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s", "large_objects",
+                                    "foreign_keys"]
 
     /// `options:`; every knob has a default, knobs of the other strategy are refused.
     func decodeOptions(_ top: MappingReader, strategy: Strategy?, postgres: PostgresVersions?) -> PlanOptions {
@@ -56,6 +57,7 @@ extension PlanDecoder {
         options.sequenceMargin = m.int("sequence_margin", in: 0...Int.max)
         if let reverse = m.bool("reverse_replication") { options.reverseReplication = reverse }
         if let largeObjects: LargeObjectDecision = m.choice("large_objects") { options.largeObjects = largeObjects }
+        if let foreignKeys: ForeignKeyCreation = m.choice("foreign_keys") { options.foreignKeys = foreignKeys }
         if let timeout = m.int("catch_up_timeout_s", in: 1...Int.max) { options.catchUpTimeoutS = timeout }
         if let timeout = m.int("heartbeat_timeout_s", in: 2...3600) { options.heartbeatTimeoutS = timeout }
         if let timeout = m.int("reattach_timeout_s", in: 0...86400) { options.reattachTimeoutS = timeout }

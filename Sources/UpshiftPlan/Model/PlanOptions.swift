@@ -25,6 +25,8 @@ public struct PlanOptions: Sendable, Equatable {
     public var reverseReplication: Bool = false
     /// `logical`: what happens to the source's large objects, which logical replication does not carry.
     public var largeObjects: LargeObjectDecision = .copy
+    /// `logical`: whether `schema-post` creates foreign keys checked, or NOT VALID and checked by `post` after the switch.
+    public var foreignKeys: ForeignKeyCreation = .validate
 
     /// The sequence margin when the plan sets none.
     public static let defaultSequenceMargin = 1000
@@ -94,6 +96,15 @@ public enum LargeObjectDecision: String, Sendable, Equatable, CaseIterable, Coda
     case copy
     /// Preflight refuses a source that has any.
     case refuse
+}
+
+/// `logical`: how `schema-post` creates the target's foreign keys (`foreign_keys:`).
+public enum ForeignKeyCreation: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Created checked, each scanning its table before the cutover.
+    case validate
+    /// Created NOT VALID (no scan; new rows are checked from then on), validated by `post` after the switch
+    /// without blocking writes. On PostgreSQL 17 and earlier a partitioned table's keys are created checked.
+    case notValid = "not_valid"
 }
 
 /// How upgraded standbys get the new version.

@@ -10,14 +10,29 @@ public struct VacuumdbStage: Sendable, Equatable {
 
 /// vacuumdb runs: the statistics pass after pg_upgrade.
 public enum VacuumDB {
-    /// `vacuumdb --all --analyze-in-stages` (17 and earlier carry no statistics over; 18 does, and then
-    /// `missingStatsOnly` limits the pass to what is missing), with `jobs` parallel connections.
-    public static func analyzeInStages(_ binaries: PostgresBinaries, target: ConnectionTarget, jobs: Int? = nil,
-                                       missingStatsOnly: Bool = false) -> ProgramInvocation {
-        var args = target.clientArguments + ["--all", "--analyze-in-stages"]
+    /// `vacuumdb --all --analyze-in-stages` (17 and earlier carry no statistics over), with `jobs` parallel connections.
+    public static func analyzeInStages(_ binaries: PostgresBinaries, target: ConnectionTarget, jobs: Int? = nil) -> ProgramInvocation {
+        invocation(binaries, target: target, jobs: jobs, ["--analyze-in-stages"])
+    }
+
+    /// `vacuumdb --all --analyze-only --missing-stats-only` (18 and newer, whose pg_upgrade carries statistics):
+    /// statistics only where there are none.
+    public static func analyzeMissing(_ binaries: PostgresBinaries, target: ConnectionTarget, jobs: Int? = nil) -> ProgramInvocation {
+        invocation(binaries, target: target, jobs: jobs, ["--analyze-only", "--missing-stats-only"])
+    }
+
+    /// `vacuumdb --analyze` of the one database `conninfo` names: every table vacuumed (hint bits, visibility map)
+    /// and analyzed, with `jobs` parallel connections.
+    public static func vacuumAnalyze(_ binaries: PostgresBinaries, conninfo: String, jobs: Int? = nil) -> ProgramInvocation {
+        var args = ["--dbname", conninfo, "--analyze"]
+        if let jobs, jobs > 1 { args += ["--jobs", String(jobs)] }
+        return ProgramInvocation(binaries.path("vacuumdb"), args, environment: parseableEnvironment)
+    }
+
+    private static func invocation(_ binaries: PostgresBinaries, target: ConnectionTarget, jobs: Int?, _ mode: [String]) -> ProgramInvocation {
+        var args = target.clientArguments + ["--all"] + mode
         if let database = target.database { args += ["--maintenance-db", database] }
         if let jobs { args += ["--jobs", String(jobs)] }
-        if missingStatsOnly { args.append("--missing-stats-only") }
         return ProgramInvocation(binaries.path("vacuumdb"), args, environment: parseableEnvironment)
     }
 
