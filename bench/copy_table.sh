@@ -8,6 +8,9 @@
 #   pgcopydb               pgcopydb 0.10 copy table-data --table-jobs 4, the table split in about 4 parts on its
 #                          primary key (apt package; its wall time includes the VACUUM ANALYZE it runs after COPY)
 #   COPY TO /dev/null      the source's read limit: COPY pgbench_accounts TO '/dev/null' through psql
+#   COPY FROM files        the target's write limit: the table's rows, dumped once as 4 binary files beforehand,
+#                          loaded by 4 COPY FROM sessions at once (no source, no network: what any copy pays on
+#                          the target, WAL included)
 # The methods take turns, REPS rounds (default 3); the table gives each one's median wall time, and MB/s is the
 # source table's size (pg_relation_size) over it. Run as root; the servers run as postgres.
 #
@@ -72,7 +75,7 @@ check_target() {
 }
 
 declare -A times rss
-methods=("copy_table -p1" "copy_table -p4" "pg_dump | pg_restore" "pgcopydb" "COPY TO /dev/null")
+methods=("copy_table -p1" "copy_table -p4" "pg_dump | pg_restore" "pgcopydb" "COPY TO /dev/null" "COPY FROM files")
 command -v pgcopydb >/dev/null || { echo "pgcopydb is not installed: skipped" >&2; unset 'methods[3]'; }
 out() { echo "$WORK/${1//[^A-Za-z0-9]/_}.out"; } # where method NAME's output goes
 timed() { # NAME COMMAND...: runs COMMAND; adds its seconds to NAME's (or "failed")
@@ -103,6 +106,15 @@ pgcopydb_copy() {
 copy_to_null() {
   sql $SOURCE_PORT "copy pgbench_accounts to '/dev/null'"
 }
+for i in 0 1 2 3; do # the target write limit's input, made once
+  sql $SOURCE_PORT "copy (select * from pgbench_accounts where aid % 4 = $i) to '$WORK/rows-$i.bin' (format binary)"
+done
+copy_from_files() {
+  local pids=() i status=0
+  for i in 0 1 2 3; do sql $TARGET_PORT "copy pgbench_accounts from '$WORK/rows-$i.bin' (format binary)" & pids+=($!); done
+  for i in "${pids[@]}"; do wait "$i" || status=1; done
+  return $status
+}
 # Runs one method on an emptied target and checks what arrived.
 run() {
   reset_target
@@ -114,6 +126,7 @@ run() {
     "pg_dump | pg_restore") timed "$1" dump_restore ;;
     pgcopydb) timed "$1" pgcopydb_copy ;;
     "COPY TO /dev/null") timed "$1" copy_to_null; return ;;
+    "COPY FROM files") timed "$1" copy_from_files ;;
   esac
   check_target "$1"
 }

@@ -41,6 +41,42 @@ extension EndToEnd {
         #expect(try fleet.value(fleet.source, "select count(*) from pg_replication_slots") == "0")
     }
 
+    /// A hook fails after the cutover made the reverse path and before the switch: the run rolls back and neither
+    /// side keeps anything of it (no slot, publication or subscription either way), and the source takes writes.
+    @Test func aFailureAfterTheReversePathIsMadeRollsBackBothDirections() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-reverse")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("refuse.lua", """
+            return function(ctx)
+              local made = upshift.sql("source", "select count(*) as n from pg_subscription")
+              upshift.fail("refused before the switch with " .. made[1].n .. " subscription(s) on the source")
+            end
+
+            """)
+        let plan = try fleet.writePlan(extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: before:switch, run: Hooks/refuse.lua, on: target }
+            """)
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/reverse"])
+        #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("refused before the switch with 1 subscription(s) on the source"), "the reverse path was made: \(run.stdout)")
+        // The target lost the database the run made (its publications with it); slots and subscriptions are per cluster.
+        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
+            let admin = try fleet.connect(server, database: "postgres")
+            #expect(try admin.query("select (select count(*) from pg_replication_slots) + (select count(*) from pg_subscription)").rows == [["0"]],
+                    "\(server.name)")
+            admin.close()
+        }
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_publication") == "0")
+        let fresh = try fleet.connect(fleet.source)
+        #expect(try fresh.query("show default_transaction_read_only").rows == [["off"]])
+        fresh.close()
+        _ = try fleet.value(fleet.source, "insert into accounts (name) values ('after the rollback') returning id")
+    }
+
     /// The target's agent dies while the snapshot is held: the snapshot goes with it, so the run cannot copy at the
     /// slot's point; it rolls back, and the source keeps no slot or publication and takes writes.
     @Test func aTargetAgentKilledWhileTheSnapshotIsHeldRollsBackLeavingNoSlot() throws {

@@ -120,6 +120,10 @@ extension EndToEnd {
             try fleet.value(fleet.source, "select count(*) from accounts where name = 'written on 17'") == "1"
         }
 
+        // Large objects the target wrote or unlinked after the switch (replication carries none).
+        _ = try fleet.value(fleet.target, "select lo_from_bytea(525252, 'written on 17'::bytea)")
+        _ = try fleet.value(fleet.target, "select lo_unlink(424242)")
+
         // Back to the source: nothing the target took is lost, and clients are served by the source again.
         kill(writer.processIdentifier, SIGKILL)
         writer.waitUntilExit()
@@ -131,6 +135,8 @@ extension EndToEnd {
         for table in Self.tables {
             #expect(try digest(fleet, fleet.source, table) == digest(fleet, fleet.target, table), "\(table) differs after the way back")
         }
+        #expect(try fleet.value(fleet.source, "select string_agg(oid::text || ':' || convert_from(lo_get(oid), 'UTF8'), ',') from pg_largeobject_metadata")
+                == "525252:written on 17")
         let targetSeq = Int(try fleet.value(fleet.target, "select last_value from accounts_id_seq") ?? "0")!
         #expect(Int(try fleet.value(fleet.source, "select last_value from accounts_id_seq") ?? "0")! >= targetSeq + 1000)
         let readOnlyTarget = try fleet.connect(fleet.target)

@@ -21,7 +21,7 @@ extension LogicalContext {
             try awaitMarker(from: .source, to: .target)
             for database in databases {
                 try copySequences(database, from: .source, to: .target)
-                try copyLargeObjects(database)
+                try copyLargeObjects(database, from: .source, to: .target)
                 try verifyTables(database)
             }
             try stopForward()
@@ -91,20 +91,24 @@ extension LogicalContext {
         log("\(database): \(values.count) sequences set on the \(to.rawValue), \(margin) ahead of the \(from.rawValue)")
     }
 
-    /// The source's large objects (logical replication does not carry them) written on the target with the same oids.
-    private func copyLargeObjects(_ database: String) throws {
-        let source = try connect(.source, database: database)
-        defer { source.close() }
-        let oids = try source.query("select oid::text from pg_largeobject_metadata order by oid").rows.compactMap { $0[0] }
-        guard !oids.isEmpty else { return }
-        let target = try connect(.target, database: database)
-        defer { target.close() }
+    /// Makes `to`'s large objects those of `from` (logical replication carries none): each written with the same oid
+    /// and content, and those `from` no longer has unlinked. Each object passes through the agent whole.
+    func copyLargeObjects(_ database: String, from: ClusterSide, to: ClusterSide) throws {
+        let origin = try connect(from, database: database)
+        defer { origin.close() }
+        let destination = try connect(to, database: database)
+        defer { destination.close() }
+        let listing = "select oid::text from pg_largeobject_metadata order by oid"
+        let oids = try origin.query(listing).rows.compactMap { $0[0] }
+        let gone = Set(try destination.query(listing).rows.compactMap { $0[0] }).subtracting(oids)
+        guard !oids.isEmpty || !gone.isEmpty else { return }
+        for oid in gone.sorted() { _ = try destination.query("select lo_unlink($1::oid)", [oid]) }
         for oid in oids {
-            let data = try source.query("select lo_get($1::oid)", [oid]).rows.first?.first ?? nil
-            _ = try target.query("select lo_unlink(oid) from pg_largeobject_metadata where oid = $1::oid", [oid])
-            _ = try target.query("select lo_from_bytea($1::oid, $2::bytea)", [oid, data ?? "\\x"])
+            let data = try origin.query("select lo_get($1::oid)", [oid]).rows.first?.first ?? nil
+            _ = try destination.query("select lo_unlink(oid) from pg_largeobject_metadata where oid = $1::oid", [oid])
+            _ = try destination.query("select lo_from_bytea($1::oid, $2::bytea)", [oid, data ?? "\\x"])
         }
-        log("\(database): \(oids.count) large objects copied to the target")
+        log("\(database): \(oids.count) large objects copied to the \(to.rawValue)" + (gone.isEmpty ? "" : ", \(gone.count) it alone had unlinked"))
     }
 
     /// Row counts and content hashes of every replicated table, source against target, with the source fenced.

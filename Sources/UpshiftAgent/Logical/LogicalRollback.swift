@@ -49,7 +49,8 @@ extension LogicalContext {
     }
 
     /// `rollback-to-source` (`upshift rollback RUN` after the switch): the target fenced, the reverse path awaited
-    /// until the source holds every write the target took, sequences set ahead on the source, the reverse path
+    /// until the source holds every write the target took, sequences set ahead on the source, the large objects the
+    /// source's made equal to the target's (replication carries none), the reverse path
     /// dropped, writes let in on the source again. Hooks `after:rollback-to-source` move traffic back.
     func rollbackToSource() throws {
         guard plan.options.reverseReplication else {
@@ -60,7 +61,10 @@ extension LogicalContext {
         try targetFence.raise(targetAdmin, sparing: "upshift-agent")
         log("writes fenced on the target")
         try awaitMarker(from: .target, to: .source)
-        for database in databases { try copySequences(database, from: .target, to: .source) }
+        for database in databases {
+            try copySequences(database, from: .target, to: .source)
+            try copyLargeObjects(database, from: .target, to: .source)
+        }
         try dropReversePath()
         let sourceAdmin = try connect(.source, database: "postgres")
         defer { sourceAdmin.close() }
