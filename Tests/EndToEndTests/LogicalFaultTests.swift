@@ -77,6 +77,56 @@ extension EndToEnd {
         _ = try fleet.value(fleet.source, "insert into accounts (name) values ('after the rollback') returning id")
     }
 
+    /// `upshift rollback RUN` fails because the reverse path stopped applying (its deadline passes while it waits for
+    /// the target's writes): the target takes writes again and the source stays fenced, nothing is dropped, and once the
+    /// path is mended, asking again brings every write back, those made between the attempts too.
+    @Test func aFailedWayBackLeavesTheTargetTakingWritesAndCanBeAskedAgain() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-back")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        let plan = try fleet.writePlan(options: "  step_timeouts: { rollback-to-source: 4 }", extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+            """)
+        let runDir = fleet.scratch.path + "/runs/back"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        try #require(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        func onSource(_ sql: String) throws {
+            let source = try fleet.connect(fleet.source)
+            defer { source.close() }
+            _ = try source.simpleQuery("set default_transaction_read_only = off")
+            _ = try source.simpleQuery(sql)
+        }
+        let subscription = try #require(try fleet.value(fleet.source, "select subname from pg_subscription"))
+        try onSource("alter subscription \(subscription) disable")
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('before the way back') returning id")
+
+        let failed = try Executables.runUpshift(["rollback", runDir])
+        #expect(failed.status != 0, "\(failed.stdout)\n\(failed.stderr)")
+        #expect((failed.stdout + failed.stderr).contains("the target takes writes again"), "\(failed.stdout)\n\(failed.stderr)")
+        let target = try fleet.connect(fleet.target)
+        #expect(try target.query("show default_transaction_read_only").rows == [["off"]], "the target takes writes after the failed way back")
+        target.close()
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('between the attempts') returning id")
+        let source = try fleet.connect(fleet.source)
+        #expect(try source.query("show default_transaction_read_only").rows == [["on"]], "the source stays fenced")
+        source.close()
+
+        try onSource("alter subscription \(subscription) enable")
+        // The launcher starts apply workers at most every wal_retrieve_retry_interval (5 s).
+        try waitFor("the reverse path's apply worker to start again", seconds: 30) {
+            (try? fleet.value(fleet.source, "select count(pid) from pg_stat_subscription")) == "1"
+        }
+        let back = try Executables.runUpshift(["rollback", runDir])
+        #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")
+        #expect(try fleet.value(fleet.source, "select count(*) from accounts where name in ('before the way back', 'between the attempts')") == "2")
+        _ = try fleet.value(fleet.source, "insert into accounts (name) values ('on 15 again') returning id")
+        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
+            #expect(try fleet.value(server, "select count(*) from pg_replication_slots") == "0", "\(server.name)")
+        }
+    }
+
     /// The target's agent dies while the snapshot is held: the snapshot goes with it, so the run cannot copy at the
     /// slot's point; it rolls back, and the source keeps no slot or publication and takes writes.
     @Test func aTargetAgentKilledWhileTheSnapshotIsHeldRollsBackLeavingNoSlot() throws {

@@ -50,26 +50,57 @@ extension LogicalContext {
 
     /// `rollback-to-source` (`upshift rollback RUN` after the switch): the target fenced, the reverse path awaited
     /// until the source holds every write the target took, sequences set ahead on the source, the large objects the
-    /// source's made equal to the target's (replication carries none), the reverse path
-    /// dropped, writes let in on the source again. Hooks `after:rollback-to-source` move traffic back.
+    /// source's made equal to the target's (replication carries none), the reverse path dropped, writes let in on the
+    /// source again. Hooks `after:rollback-to-source` move traffic back.
+    ///
+    /// A failure while the reverse path is still there lifts the target's fence again: the target keeps taking the
+    /// writes and the reverse path keeps carrying them, and asking again retries. Once the path is dropped (the source
+    /// holds everything), asking again only lets writes in on the source.
     func rollbackToSource() throws {
         guard plan.options.reverseReplication else {
             throw AgentError("the plan has reverse_replication: false, so there is no path back to the source with the target's writes")
         }
         let targetAdmin = try connect(.target, database: "postgres")
         defer { targetAdmin.close() }
-        try targetFence.raise(targetAdmin, sparing: "upshift-agent")
-        log("writes fenced on the target")
-        try awaitMarker(from: .target, to: .source)
-        for database in databases {
-            try copySequences(database, from: .target, to: .source)
-            try copyLargeObjects(database, from: .target, to: .source)
+        if try reversePathDropped() {
+            guard try WriteFence.isRaised(targetAdmin) else {
+                throw AgentError("the reverse path is gone but the target takes writes: what it took since cannot reach the source; "
+                                 + "copy it by hand or stay on the target")
+            }
+            log("the reverse path was dropped by an earlier attempt after the source had every write; the target stays fenced")
+        } else {
+            try targetFence.raise(targetAdmin, sparing: "upshift-agent")
+            log("writes fenced on the target")
+            do {
+                try awaitMarker(from: .target, to: .source)
+                for database in databases {
+                    try copySequences(database, from: .target, to: .source)
+                    try copyLargeObjects(database, from: .target, to: .source)
+                }
+            } catch {
+                try? WriteFence.lift(targetAdmin)
+                throw AgentError("\(error); the target takes writes again and the reverse path still carries them to the source: "
+                                 + "run `upshift rollback` again once that is mended (traffic stays where the hooks before this step left it)")
+            }
+            try dropReversePath()
         }
-        try dropReversePath()
         let sourceAdmin = try connect(.source, database: "postgres")
         defer { sourceAdmin.close() }
         try WriteFence.lift(sourceAdmin)
         log("back on the source: it holds every write the target took and accepts writes; the target stays fenced")
+    }
+
+    /// Whether no database of the run has the reverse subscription on the source any more.
+    private func reversePathDropped() throws -> Bool {
+        for database in databases where try databaseExists(database, on: .source) {
+            let source = try connect(.source, database: database)
+            defer { source.close() }
+            let subscribed = try source.query("""
+                select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
+                """, [names.reverse]).rows
+            if !subscribed.isEmpty { return false }
+        }
+        return true
     }
 
     /// `finish` (`upshift finish RUN`): the reverse path and the run's marker and ledger schemas dropped on both sides.

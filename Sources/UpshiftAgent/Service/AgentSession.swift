@@ -101,7 +101,7 @@ final class AgentSession {
         let configuration = self.configuration
         let journal = registry.journal
         registry.submit(request, session: id, send: send, deadline: .seconds(plan.options.stepTimeoutS(for: step.id)),
-                        rerunnable: step.isRerunnable) { control, emit in
+                        rerunnable: step.isRerunnable, retriesAfterFailure: step.retriesAfterFailure) { control, emit in
             let executor = StepExecutor(plan: plan, hookSources: loaded.plan.hookSources, host: host, request: request,
                                         stateDirectory: configuration.stateDirectory, limits: configuration.hookLimits,
                                         control: control, journal: journal)

@@ -84,9 +84,10 @@ final class StepRegistry: @unchecked Sendable {
 
     /// Runs, re-attaches to, or answers for the step `request` names, its events going to `send` (the
     /// connection `session`). `work` is the step's body, run on a thread the registry owns. `deadline` bounds it.
-    /// A `rerunnable` step that an agent restart cut short runs again instead of answering that it failed.
+    /// A `rerunnable` step that an agent restart cut short runs again instead of answering that it failed; a
+    /// `retriesAfterFailure` step runs again after any failure.
     func submit(_ request: StepRequest, session: UInt64, send: @escaping Subscriber, deadline: Duration, rerunnable: Bool = false,
-                work: @escaping Work) {
+                retriesAfterFailure: Bool = false, work: @escaping Work) {
         let sink = StepEventSink(runID: request.runID, stepID: request.stepID, host: request.host, send: send)
         lock.lock()
         if shuttingDown {
@@ -121,9 +122,9 @@ final class StepRegistry: @unchecked Sendable {
             sink(.finished(durationMS: history.durationMS))
             return
         case .failed?, .started?, .pointOfNoReturn?:
-            // A failed rollback may be asked for again (the host may have come back), and a step that is safe
-            // to run again after an agent restart cut it short; nothing else runs twice.
-            guard request.stepID == BuiltinStep.rollback.id || (rerunnable && history.interrupted) else {
+            // A rollback or an after-switch action may be asked for again (the host may have come back), and a
+            // step that is safe to run again after an agent restart cut it short; nothing else runs twice.
+            guard retriesAfterFailure || (rerunnable && history.interrupted) else {
                 lock.unlock()
                 history.outputs.forEach { sink(.output($0)) }
                 sink(.failed(error: history.message ?? "step \(request.stepID) did not finish", durationMS: history.durationMS))

@@ -13,6 +13,9 @@ public struct Step: Sendable, Equatable {
     /// Safe to run again from the start when an agent restart cut it short (it only reads, or it checks what
     /// is already done before doing it); other interrupted steps fail and the run rolls back or stops.
     public var isRerunnable: Bool
+    /// A failed attempt runs again when the step is asked for again (a rollback, `upshift rollback RUN` and
+    /// `upshift finish RUN` with their hooks: the host may have come back); other steps answer how they ended.
+    public var retriesAfterFailure: Bool = false
 
     /// The built-in step this is, if it is one.
     public var builtin: BuiltinStep? { if case .builtin(let step) = action { step } else { nil } }
@@ -26,6 +29,15 @@ public struct Step: Sendable, Equatable {
         self.action = action
         self.isPointOfNoReturn = isPointOfNoReturn
         self.downtime = downtime
+    }
+}
+
+extension Step {
+    /// This step, run again when asked again after a failure.
+    var retryable: Step {
+        var step = self
+        step.retriesAfterFailure = true
+        return step
     }
 }
 

@@ -23,9 +23,9 @@ public enum StepPlanner {
     public static func rollbackStep(for plan: Plan) -> Step? {
         switch plan.strategy {
         case .inplace:
-            return Step(id: BuiltinStep.rollback.id, hosts: plan.hosts.map(\.name), action: .builtin(.rollback))
+            return Step(id: BuiltinStep.rollback.id, hosts: plan.hosts.map(\.name), action: .builtin(.rollback)).retryable
         case .logical:
-            return Step(id: BuiltinStep.rollback.id, hosts: plan.hostNames { $0.role == .primary }, action: .builtin(.rollback))
+            return Step(id: BuiltinStep.rollback.id, hosts: plan.hostNames { $0.role == .primary }, action: .builtin(.rollback)).retryable
         case .custom:
             return nil
         }
@@ -37,10 +37,10 @@ public enum StepPlanner {
     public static func afterSwitchSteps(_ builtin: BuiltinStep, for plan: Plan) -> [Step]? {
         guard plan.strategy == .logical, builtin == .rollbackToSource || builtin == .finish else { return nil }
         let step = Step(id: builtin.id, hosts: plan.hostNames { $0.cluster == .target && $0.role == .primary },
-                        action: .builtin(builtin))
+                        action: .builtin(builtin)).retryable
         let named = zip(plan.hooks, hookNames(plan.hooks))
         let hooks = { (timing: HookTiming) in
-            named.filter { $0.0.at == HookPoint(timing: timing, stepID: builtin.id) }.map { hookStep($0.0, name: $0.1, attachedTo: step, plan: plan) }
+            named.filter { $0.0.at == HookPoint(timing: timing, stepID: builtin.id) }.map { hookStep($0.0, name: $0.1, attachedTo: step, plan: plan).retryable }
         }
         return hooks(.before) + [step] + hooks(.after)
     }
@@ -50,7 +50,8 @@ public enum StepPlanner {
     public static func rollbackHookSteps(for plan: Plan) -> [Step] {
         guard let rollback = rollbackStep(for: plan) else { return [] }
         let point = HookPoint(timing: .after, stepID: BuiltinStep.rollback.id)
-        return zip(plan.hooks, hookNames(plan.hooks)).filter { $0.0.at == point }.map { hookStep($0.0, name: $0.1, attachedTo: rollback, plan: plan) }
+        return zip(plan.hooks, hookNames(plan.hooks)).filter { $0.0.at == point }
+            .map { hookStep($0.0, name: $0.1, attachedTo: rollback, plan: plan).retryable }
     }
 
     /// The step ids `strategy` gives this plan (steps without hosts left out): what hook `at:` may name.
