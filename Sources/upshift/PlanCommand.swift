@@ -48,8 +48,8 @@ struct PlanCommand: ParsableCommand {
         } else {
             print("no finished run or rehearsal of this plan in \(runsDirectory): durations unknown (run `upshift run --rehearsal` first)")
         }
-        if loaded.plan.strategy == .inplace {
-            print("proof: \(loaded.plan.options.verify.proofSummary)")
+        if loaded.plan.strategy != .custom {
+            print("proof: \(loaded.plan.options.verify.proofSummary(loaded.plan.strategy))")
             if let cost = prediction?.fencedCost { print("cost of the content proof: \(cost)") }
             if loaded.plan.options.verify == .structural {
                 print("warning: verify: structural compares no row contents; `verify: fenced` proves every table's rows "

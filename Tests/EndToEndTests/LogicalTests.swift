@@ -149,6 +149,52 @@ extension EndToEnd {
         #expect(!pgbench.contains("aborted") && !pgbench.contains("ERROR"), "the writer saw no error: \(pgbench)")
     }
 
+    /// `verify: online`: the content proof leaves the write window. The cutover holds a snapshot of each side and `verify`
+    /// compares them after the switch; a row written on the target behind Upshift's back before the cutover is caught
+    /// there, past the switch, with the table and the way back named (exit 3).
+    @Test(arguments: [false, true]) func anOnlineProofComparesAfterTheSwitch(strayRowOnTheTarget: Bool) throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-online")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("stray.lua", """
+            return function(ctx)
+              upshift.sql("target", "insert into notes (body) values ('only on the target')")
+            end
+
+            """)
+        let stray = strayRowOnTheTarget ? "\n  - { at: before:cutover, run: Hooks/stray.lua, on: target }" : ""
+        let plan = try fleet.writePlan(options: "  verify: online", extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }\(stray)
+            """)
+        let runDir = fleet.scratch.path + "/runs/online"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        let cutoverLines = run.stdout.split(separator: "\n").filter { $0.contains(" cutover ") }
+        #expect(cutoverLines.contains { $0.contains("snapshots of both sides held") }, "\(run.stdout)")
+        #expect(!cutoverLines.contains { $0.contains("checksummed") }, "no table is read inside the write window: \(run.stdout)")
+        if strayRowOnTheTarget {
+            #expect(run.status == 3, "\(run.stdout)\n\(run.stderr)")
+            let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
+            #expect(failure.contains("verify") && failure.contains("notes") && failure.contains("upshift rollback"), "\(run.stdout)")
+        } else {
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+            let report = try Executables.runUpshift(["report", runDir, "--format", "json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+            let verified = try #require(json["verify"] as? [[String: Any]])
+            #expect(verified.count >= 8 && verified.allSatisfy { $0["match"] as? Bool == true }, "\(verified)")
+        }
+        // Writes moved to the target either way, and no session still holds a snapshot open on either side.
+        let target = try fleet.connect(fleet.target)
+        #expect(try target.query("show default_transaction_read_only").rows == [["off"]])
+        target.close()
+        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
+            #expect(try fleet.value(server, """
+                select count(*) from pg_stat_activity where state = 'idle in transaction' and pid <> pg_backend_pid()
+                """) == "0", "\(server.name)")
+        }
+    }
+
     @Test func ddlOnTheSourceStopsTheCutoverAndLeavesTheSourceAsItWas() throws {
         let fleet = try LogicalFleet(prefix: "e2e-logical-ddl")
         defer { fleet.tearDown() }

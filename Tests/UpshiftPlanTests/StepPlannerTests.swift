@@ -134,6 +134,18 @@ import Testing
         #expect(!off.options.reverseReplication)
     }
 
+    /// `verify: online` in a logical plan: the content proof is a step of its own right after the switch; `structural`
+    /// (pg_upgrade's relation files) means nothing there.
+    @Test func logicalPlansProveContentInTheWindowOrRightAfterTheSwitch() throws {
+        let base = DesignExamples.logical.components(separatedBy: "hooks:\n")[0]
+        let online = base.editing("  reverse_replication: true\n", "  reverse_replication: true\n  verify: online\n")
+        #expect(summary(try steps(online)).suffix(3) == ["switch new1", "verify new1", "post new1"])
+        #expect(try loadPlan(online).options.verify.proofSummary(.logical).hasPrefix("online: every table's row count"))
+        #expect(!summary(try steps(base)).contains("verify new1"))
+        let structural = base.editing("  reverse_replication: true\n", "  reverse_replication: true\n  verify: structural\n")
+        #expect(throws: (any Error).self) { try loadPlan(structural) }
+    }
+
     @Test func logicalPlansChooseHowForeignKeysAreMade() throws {
         #expect(try loadPlan(DesignExamples.logical).options.foreignKeys == .validate)
         let deferred = try loadPlan(DesignExamples.logical.editing("  reverse_replication: true\n",

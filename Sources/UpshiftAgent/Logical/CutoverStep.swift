@@ -7,7 +7,8 @@ extension LogicalContext {
     /// `cutover`, the write window up to the switch: lag under the threshold, writes fenced on the source and its
     /// client sessions ended; stopped (source writable again) if the source's schema changed since the snapshot;
     /// a marker written through the source and awaited on the target, so the target holds every committed write;
-    /// sequences set ahead; large objects copied; every table's row count and content hash compared; the forward
+    /// sequences set ahead; large objects copied; every table's row count and content hash compared (under `verify:
+    /// online`, a snapshot of each side held for `verify` instead); the forward
     /// subscription stopped and the reverse path (target → source) made. Writes are let in on the target by `switch`.
     func cutover() throws {
         let threshold = plan.options.lagThresholdBytes ?? Self.defaultLagThreshold
@@ -22,7 +23,11 @@ extension LogicalContext {
             for database in databases {
                 try copySequences(database, from: .source, to: .target)
                 try copyLargeObjects(database, from: .source, to: .target)
-                try verifyTables(database)
+                if plan.options.verify == .online {
+                    try holdSwitchSnapshots(database)
+                } else {
+                    try verifyTables(database)
+                }
             }
             try stopForward()
             if plan.options.reverseReplication {
@@ -30,6 +35,7 @@ extension LogicalContext {
             }
         } catch {
             // Before the point of no return: the source takes writes again at once (the rollback cleans up the rest).
+            SnapshotHolder.shared.release(run: request.runID) { if case .atSwitch = $0 { true } else { false } }
             try? WriteFence.lift(admin)
             throw error
         }
@@ -113,8 +119,7 @@ extension LogicalContext {
 
     /// Row counts and content hashes of every replicated table, source against target, with the source fenced.
     private func verifyTables(_ database: String) throws {
-        let scope = TableChecksums.Scope(databases: [database], skippedSchemas: [LogicalNames.markerSchema, LogicalNames.copyLedgerSchema],
-                                         skippedTables: Set(plan.skip.map { "\(database).\($0)" }))
+        let scope = switchScope(database)
         let expected = try takeChecksums(connect: { try connect(.source, database: $0) }, includeUnlogged: false, scope: scope)
         let found = try takeChecksums(connect: { try connect(.target, database: $0) }, includeUnlogged: false, following: expected, scope: scope)
         try compare(found, with: expected, reference: "the source")

@@ -60,6 +60,7 @@ extension LogicalContext {
         guard plan.options.reverseReplication else {
             throw AgentError("the plan has reverse_replication: false, so there is no path back to the source with the target's writes")
         }
+        SnapshotHolder.shared.release(run: request.runID)
         let targetAdmin = try connect(.target, database: "postgres")
         defer { targetAdmin.close() }
         if try reversePathDropped() {

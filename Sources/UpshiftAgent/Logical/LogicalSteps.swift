@@ -13,12 +13,13 @@ extension LogicalContext {
         case .subscribe: try subscribe()
         case .cutover: try cutover()
         case .switchover: try switchover()
+        case .verify: try verifyAtSwitch()
         case .post: try post()
         case .rollback: try rollback()
         case .rollbackToSource: try rollbackToSource()
         case .finish: try finish()
         case .initNew, .stopPrimary, .detachKeepOld, .stopStandbys, .pgUpgrade, .syncStandbys, .startPrimary, .startStandbys,
-             .basebackupStandbys, .verify, .verifyStandbys, .checksumKeepOld, .statistics:
+             .basebackupStandbys, .verifyStandbys, .checksumKeepOld, .statistics:
             throw AgentError("the logical strategy has no step \(step.id)")
         }
     }

@@ -9,7 +9,7 @@ extension LogicalContext {
     /// snapshot. The step then watches the lag until it is under `lag_threshold` (re-run safe: a subscription
     /// that exists is kept).
     func subscribe() throws {
-        SnapshotHolder.shared.release(run: request.runID)
+        SnapshotHolder.shared.release(run: request.runID) { if case .copy = $0 { true } else { false } }
         for (index, database) in databases.enumerated() {
             let target = try connect(.target, database: database)
             defer { target.close() }

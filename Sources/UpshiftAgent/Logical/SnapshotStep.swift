@@ -32,7 +32,7 @@ extension LogicalContext {
                 replication.close()
                 throw AgentError("\(database): CREATE_REPLICATION_SLOT returned no consistent point or snapshot")
             }
-            SnapshotHolder.shared.hold(replication, run: request.runID, database: database)
+            SnapshotHolder.shared.hold(replication, run: request.runID, .copy(database: database))
             // The fingerprint as of the snapshot: what the cutover compares the source's schema with.
             _ = try source.simpleQuery("begin isolation level repeatable read read only")
             _ = try source.simpleQuery("set transaction snapshot \(Self.literal(snapshot))")
@@ -46,7 +46,7 @@ extension LogicalContext {
     /// The exported snapshot of `database`, failing when this agent no longer holds it (it restarted).
     func heldSnapshot(_ database: String) throws -> String {
         let start = try start(of: database)
-        guard SnapshotHolder.shared.isHeld(run: request.runID, database: database) else {
+        guard SnapshotHolder.shared.isHeld(run: request.runID, .copy(database: database)) else {
             throw AgentError("\(database): the snapshot \(start.snapshot) is no longer held (the agent restarted since the snapshot step), "
                              + "so the copy cannot be consistent with the slot; the run rolls back and can be started again")
         }

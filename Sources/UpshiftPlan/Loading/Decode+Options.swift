@@ -1,9 +1,8 @@
 import Yams
 
 extension PlanDecoder {
-    static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts"]
-    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots",
-                                    "verify"]
+    static let commonOptionKeys = ["jobs", "heartbeat_timeout_s", "reattach_timeout_s", "step_timeouts", "verify"]
+    static let inplaceOptionKeys = ["transfer", "standbys", "statistics", "schema_restore_check", "physical_slots", "logical_slots"]
     static let logicalOptionKeys = ["lag_threshold", "sequence_margin", "reverse_replication", "catch_up_timeout_s", "large_objects",
                                     "foreign_keys"]
 
@@ -41,7 +40,10 @@ extension PlanDecoder {
         if let schemaRestore = m.bool("schema_restore_check") { options.schemaRestoreCheck = schemaRestore }
         if let verify: VerifyMode = m.choice("verify") {
             options.verify = verify
-            if verify != .fenced, let from = postgres?.from.version, from < 15 {
+            if strategy == .logical, verify == .structural {
+                context.error(at: m.node("verify"), "verify 'structural' applies only to strategy inplace (pg_upgrade carries relation "
+                              + "files; a logical copy does not): use fenced or online")
+            } else if strategy == .inplace, verify != .fenced, let from = postgres?.from.version, from < 15 {
                 context.error(at: m.node("verify"), "verify '\(verify.rawValue)' needs PostgreSQL 15 or newer to upgrade from "
                               + "(pg_upgrade keeps relation file numbers since 15); from.version is \(from)")
             }

@@ -153,18 +153,25 @@ public enum VerifyMode: String, Sendable, Equatable, CaseIterable, Codable {
     /// The structural proof inside the window, then the content proof once writes flow again, against
     /// references that outlive the window: every table's row count and content hash on a `keep_old` standby
     /// (the old cluster at the shutdown checkpoint) and on each upgraded standby, its replay held at the new
-    /// primary's start until compared. Needs a keep_old standby and a standby synced by rsync.
+    /// primary's start until compared. Needs a keep_old standby and a standby synced by rsync. In a logical
+    /// plan: `cutover` holds a snapshot of each side once they hold the same rows, and `verify` compares them
+    /// after the switch.
     case online
 
-    /// One line for `upshift plan`: what the run will prove.
-    public var proofSummary: String {
-        switch self {
-        case .fenced:
+    /// One line for `upshift plan`: what a run of `strategy` will prove.
+    public func proofSummary(_ strategy: Strategy) -> String {
+        switch (self, strategy) {
+        case (.fenced, .logical):
+            "every table's row count and content hash, source vs target, before the switch (inside the write window)"
+        case (.online, .logical):
+            "online: every table's row count and content hash, source vs target, compared after the switch at snapshots "
+                + "both sides took in the cutover once they held the same rows"
+        case (.fenced, _):
             "every table's row count and content hash, old vs new, before writes resume (inside the write window)"
-        case .structural:
+        case (.structural, _):
             "structural: every relation file of the old catalog carried into the new cluster before it starts; "
                 + "row contents are not compared"
-        case .online:
+        case (.online, _):
             "online: the structural proof inside the write window, then every table's row count and content hash "
                 + "compared after writes resume (the keep_old standby, still at the old primary's last state, against "
                 + "each upgraded standby held at the new primary's start)"

@@ -60,7 +60,8 @@ extension StepPlanner {
     /// Blue/green over logical replication. The target primary's agent does the work (it reaches the source over
     /// libpq); preflight runs on both primaries, each checking its own side. The write window is `cutover` (the
     /// source fenced) to `switch` (writes let in on the target), the plan's point of no return; hooks that move
-    /// traffic attach `before:cutover` (pause) and `after:switch` (repoint, resume).
+    /// traffic attach `before:cutover` (pause) and `after:switch` (repoint, resume). Under `verify: online` the
+    /// content proof is `verify`, right after the switch.
     static func logicalSteps(_ plan: Plan) -> [Step] {
         let primaries = plan.hostNames { $0.role == .primary }
         let target = plan.hostNames { $0.cluster == .target && $0.role == .primary }
@@ -73,8 +74,9 @@ extension StepPlanner {
             builtin(.subscribe, target),
             builtin(.cutover, target, downtime: .writesStop),
             builtin(.switchover, target, pointOfNoReturn: true, downtime: .writesResume),
-            builtin(.post, target),
         ]
+        if plan.options.verify == .online { steps.append(builtin(.verify, target)) }
+        steps.append(builtin(.post, target))
         for index in steps.indices {
             if let builtin = steps[index].builtin { steps[index].isRerunnable = rerunnableLogicalSteps.contains(builtin) }
         }
