@@ -127,6 +127,33 @@ extension EndToEnd {
         }
     }
 
+    /// `verify: online`: the target's agent restarts between the switch and `verify`, losing the snapshots the cutover
+    /// held. The run does not claim a proof it cannot give: `verify` fails past the switch (exit 3) saying the content
+    /// was not compared and naming the way back, and the target keeps taking writes.
+    @Test func anOnlineProofWhoseSnapshotsWereLostFailsLoudly() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-lost")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("pause.lua", "return function(ctx)\n  upshift.sleep(4)\nend\n")
+        let plan = try fleet.writePlan(options: "  verify: online", extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: after:switch, run: Hooks/pause.lua, on: \(fleet.source.name) }
+            """)
+        let runDir = fleet.scratch.path + "/runs/lost"
+        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        try waitFor("the hook after the switch to start", seconds: 120) { started(runDir, "after:switch/pause") }
+        fleet.target.agent.kill()
+        fleet.target.agent = try fleet.target.agent.restarted()
+        let printed = Executables.finish(coordinator, output)
+        #expect(coordinator.terminationStatus == 3, "\(printed)")
+        let failure = printed.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
+        #expect(failure.contains("verify") && failure.contains("cannot be compared") && failure.contains("upshift rollback"), "\(printed)")
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('after the lost proof') returning id")
+    }
+
     /// The target's agent dies while the snapshot is held: the snapshot goes with it, so the run cannot copy at the
     /// slot's point; it rolls back, and the source keeps no slot or publication and takes writes.
     @Test func aTargetAgentKilledWhileTheSnapshotIsHeldRollsBackLeavingNoSlot() throws {
