@@ -7,11 +7,17 @@
 -- runbook, or a rehearsal against the real target) to copy most of a big table; the migration then copies
 -- only the tail. Leave the table out of replication with `skip:`.
 --
+-- A table left out of replication gets no row written after the copy, so copy its tail again inside the write
+-- window (`before:switch`: the source is fenced, the reverse path not made yet), and keep it append-only.
+--
 --   skip: [ public.audit_events ]
 --   hooks:
 --     - at: after:data
 --       run: Hooks/bulk_copy.lua
 --       with: { table: public.audit_events, parallel: 4, key: id }   # source/target default to "source"/"target"
+--     - at: before:switch
+--       run: Hooks/bulk_copy.lua
+--       with: { table: public.audit_events, key: id }
 return function(ctx)
   local with = ctx.with
   if not with.table then upshift.fail("bulk_copy.lua: with.table is required (schema.table)") end

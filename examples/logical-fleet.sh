@@ -2,7 +2,8 @@
 # Blue/green on this machine: a PostgreSQL 15 source loaded with the pagila sample database and pgbench tables, an
 # empty PostgreSQL 17 target, PgBouncer in front (clients and the probe connect through it), one upshift-agent per
 # server on loopback over mutual TLS, and `upshift run` moving the database to 17 over logical replication while a
-# pgbench writer keeps writing through PgBouncer: rental ids become bigint on the way, the cutover pauses PgBouncer,
+# pgbench writer keeps writing through PgBouncer: rental ids become bigint on the way, the append-only `events` table
+# is copied by the bulk-copy hook (most of it after `data`, the tail inside the window), the cutover pauses PgBouncer,
 # the switch repoints it at the target, and the reverse path keeps the source current for `upshift rollback`.
 #
 #   examples/logical-fleet.sh [up|run|rollback|finish|down]      (default: up, then run)
@@ -63,6 +64,9 @@ up() {
 create sequence invoice_numbers;                 -- no column owns it: the cutover still carries it
 select nextval('invoice_numbers') from generate_series(1, 25);
 create table receipts (id serial primary key, scan oid not null);
+-- The big append-only table, left out of replication and copied by Hooks/bulk_copy.lua (Retool's pattern).
+create table events (id bigserial primary key, at timestamptz not null default now(), kind text not null, payload jsonb);
+insert into events (kind, payload) select 'k' || g % 11, jsonb_build_object('n', g) from generate_series(1, 200000) g;
 insert into receipts (scan) select lo_from_bytea(0, convert_to('receipt ' || g, 'UTF8')) from generate_series(1, 3) g;
 SQL
   as_pg "$OLD/pgbench" -i -q -s "${PGBENCH_SCALE:-1}" -h "$FLEET/sock" -p $SOURCE_PORT -U postgres pagila 2>&1 | tail -1
@@ -118,9 +122,10 @@ run() {
   say "upshift check and plan"
   "$BUILD/upshift" check "$plan"
   "$BUILD/upshift" plan "$plan"
-  say "a pgbench writer through PgBouncer, ${WRITER_RATE:-50} transactions a second, for the whole move"
-  "$OLD/pgbench" -n -M simple -c 2 -R "${WRITER_RATE:-50}" -T 3600 -h 127.0.0.1 -p $BOUNCER_PORT -U postgres pagila \
-    >"$FLEET/pgbench.out" 2>&1 &
+  say "a pgbench writer through PgBouncer, ${WRITER_RATE:-50} transactions a second, for the whole move (half append to events)"
+  echo "insert into events (kind, payload) values ('checkout', '{\"cart\": 1}');" >"$FLEET/events.sql"
+  "$OLD/pgbench" -n -M simple -c 2 -R "${WRITER_RATE:-50}" -T 3600 -b tpcb-like -f "$FLEET/events.sql" \
+    -h 127.0.0.1 -p $BOUNCER_PORT -U postgres pagila >"$FLEET/pgbench.out" 2>&1 &
   writer=$!
   say "upshift run: pagila moves to PostgreSQL 17, live"
   status=0

@@ -41,17 +41,18 @@ extension EndToEnd {
         #expect(try fleet.value(fleet.source, "select count(*) from pg_replication_slots") == "0")
     }
 
-    /// A hook fails after the cutover made the reverse path and before the switch: the run rolls back and neither
-    /// side keeps anything of it (no slot, publication or subscription either way), and the source takes writes.
-    @Test func aFailureAfterTheReversePathIsMadeRollsBackBothDirections() throws {
+    /// A hook fails after the cutover, with the source fenced and the forward path stopped, before the switch (which
+    /// makes the reverse path): the run rolls back and neither side keeps anything of it (no slot, publication or
+    /// subscription), and the source takes writes.
+    @Test func aFailureBetweenTheCutoverAndTheSwitchLeavesNothingOfTheRun() throws {
         let fleet = try LogicalFleet(prefix: "e2e-logical-reverse")
         defer { fleet.tearDown() }
         try fleet.loadData()
         try fleet.copyRepositoryHook("bulk_copy.lua")
         try fleet.writeHook("refuse.lua", """
             return function(ctx)
-              local made = upshift.sql("source", "select count(*) as n from pg_subscription")
-              upshift.fail("refused before the switch with " .. made[1].n .. " subscription(s) on the source")
+              local fenced = upshift.sql("source", "select count(*) as n from pg_file_settings where name = 'default_transaction_read_only' and setting = 'on'")
+              upshift.fail("refused before the switch with the source fenced (" .. fenced[1].n .. ")")
             end
 
             """)
@@ -62,7 +63,7 @@ extension EndToEnd {
             """)
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/reverse"])
         #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
-        #expect(run.stdout.contains("refused before the switch with 1 subscription(s) on the source"), "the reverse path was made: \(run.stdout)")
+        #expect(run.stdout.contains("refused before the switch with the source fenced (1)"), "after the cutover: \(run.stdout)")
         // The target lost the database the run made (its publications with it); slots and subscriptions are per cluster.
         for server: LogicalFleet.Server in [fleet.source, fleet.target] {
             let admin = try fleet.connect(server, database: "postgres")

@@ -46,7 +46,8 @@ extension EndToEnd {
               write: "\(bouncer.conninfo)"
               interval_ms: 20
             hooks:
-              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4, key: id } }
+              - { at: before:switch, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, key: id } }
               - { at: before:switch, run: Hooks/before_switch.lua, on: target }
             \(pgbouncer("before:cutover", "PAUSE"))
             \(pgbouncer("after:switch", "REPOINT", from: fleet.source.port, to: fleet.target.port))
@@ -57,11 +58,15 @@ extension EndToEnd {
         let check = try Executables.runUpshift(["check", plan])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
-        // A pgbench writer through PgBouncer throughout: it waits across the cutover and then writes on the target.
+        // A pgbench writer through PgBouncer throughout: it waits across the cutover and then writes on the target. Half
+        // its transactions append to the skipped audit_events: the hook copies most of it after `data` and the tail
+        // past the last id inside the window (`before:switch`), and the reverse path carries what the target appends.
+        let appender = fleet.scratch.path + "/audit.sql"
+        try "insert into audit_events (kind, payload) values ('written by the writer', '{}');\n".write(toFile: appender, atomically: true, encoding: .utf8)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: try TestPostgres.bindir("15") + "/pgbench")
-        writer.arguments = ["-n", "-M", "simple", "-c", "2", "-R", "50", "-T", "600", "-h", "127.0.0.1", "-p", String(bouncer.port),
-                            "-U", "postgres", fleet.database]
+        writer.arguments = ["-n", "-M", "simple", "-c", "2", "-R", "50", "-T", "600", "-b", "tpcb-like", "-f", appender,
+                            "-h", "127.0.0.1", "-p", String(bouncer.port), "-U", "postgres", fleet.database]
         let writerLog = fleet.scratch.path + "/pgbench.out"
         _ = FileManager.default.createFile(atPath: writerLog, contents: nil)
         writer.standardOutput = FileHandle(forWritingAtPath: writerLog)

@@ -8,8 +8,8 @@ extension LogicalContext {
     /// client sessions ended; stopped (source writable again) if the source's schema changed since the snapshot;
     /// a marker written through the source and awaited on the target, so the target holds every committed write;
     /// sequences set ahead; large objects copied; every table's row count and content hash compared (under `verify:
-    /// online`, a snapshot of each side held for `verify` instead); the forward
-    /// subscription stopped and the reverse path (target → source) made. Writes are let in on the target by `switch`.
+    /// online`, a snapshot of each side held for `verify` instead); the forward subscription stopped. `switch` makes
+    /// the reverse path and lets writes in on the target.
     func cutover() throws {
         let threshold = plan.options.lagThresholdBytes ?? Self.defaultLagThreshold
         try waitForLag(under: threshold, upTo: Double(plan.options.catchUpTimeoutS), every: 0.01)
@@ -30,9 +30,6 @@ extension LogicalContext {
                 }
             }
             try stopForward()
-            if plan.options.reverseReplication {
-                try makeReversePath()
-            }
         } catch {
             // Before the point of no return: the source takes writes again at once (the rollback cleans up the rest).
             SnapshotHolder.shared.release(run: request.runID) { if case .atSwitch = $0 { true } else { false } }
@@ -138,16 +135,31 @@ extension LogicalContext {
         }
     }
 
-    /// The way back: a publication of the same tables on each target database and a subscription on the source
-    /// from a new slot on the target, made while the target takes no writes, so it carries every write from the switch on.
-    private func makeReversePath() throws {
+    /// The way back: a publication on each target database and a subscription on the source from a new slot on the
+    /// target, made by `switch` while the target takes no writes (after the `before:switch` hooks, so rows a hook copies
+    /// inside the window do not come back), so it carries every write from the switch on. A database whose
+    /// subscription exists is left as it is (a re-run). It publishes the
+    /// replicated tables and the `skip:`ped ones that have a replica identity (the source holds all their rows; what the
+    /// target adds must come back too); a skipped table without one would make the target refuse its updates.
+    func makeReversePath() throws {
         for (index, database) in databases.enumerated() {
-            let tables = (try start(of: database).tables + [LogicalNames.markerTable]).map(Self.quoted).joined(separator: ", ")
-            let target = try connect(.target, database: database)
-            _ = try target.simpleQuery("create publication \(PostgresConnection.quoteIdentifier(names.reverse)) for table \(tables)")
-            target.close()
             let source = try connect(.source, database: database)
             defer { source.close() }
+            let made = try !source.query("""
+                select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
+                """, [names.reverse]).rows.isEmpty
+            if made { continue }
+            let target = try connect(.target, database: database)
+            let skipped = try target.query("""
+                select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname || '.' || c.relname = any($1::text[]) and c.relkind in ('r', 'p')
+                  and (c.relreplident in ('f', 'i') or (c.relreplident = 'd' and exists (
+                       select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary)))
+                """, [Self.textArray(plan.skip)]).rows.compactMap { $0[0] }
+            let tables = (try start(of: database).tables + skipped + [LogicalNames.markerTable]).map(Self.quoted).joined(separator: ", ")
+            _ = try target.simpleQuery("drop publication if exists \(PostgresConnection.quoteIdentifier(names.reverse))")
+            _ = try target.simpleQuery("create publication \(PostgresConnection.quoteIdentifier(names.reverse)) for table \(tables)")
+            target.close()
             let connection = remoteConninfo(side: try primary(.target), database: database)
             _ = try source.simpleQuery("""
                 create subscription \(PostgresConnection.quoteIdentifier(names.reverse)) connection \(Self.literal(connection))

@@ -4,9 +4,11 @@ import UpshiftPostgres
 import UpshiftWire
 
 extension LogicalContext {
-    /// `switch`: the point of no return, journaled first, then the target's fence lifted: writes are let in on the
-    /// target. The step ends once a new session there is writable. Traffic hooks attach `after:switch`.
+    /// `switch`: the reverse path made (unless `reverse_replication: false`), then the point of no return, journaled,
+    /// then the target's fence lifted: writes are let in on the target. The step ends once a new session there is
+    /// writable. Traffic hooks attach `after:switch`.
     func switchover() throws {
+        if plan.options.reverseReplication { try makeReversePath() }
         try pointOfNoReturn.cross(emit: emit)
         let admin = try connect(.target, database: "postgres")
         defer { admin.close() }
@@ -20,7 +22,8 @@ extension LogicalContext {
     }
 
     /// `post`: the forward subscriptions and their slots dropped (the source is fenced; nothing more comes that
-    /// way), the forward publication with them, then planner statistics on the target (re-run safe).
+    /// way), the forward publication with them, the foreign keys `schema-post` left NOT VALID validated, and on 18
+    /// the statistics still missing on the target built (re-run safe).
     func post() throws {
         for database in databases {
             try dropSubscription(names.forward, side: .target, database: database)
