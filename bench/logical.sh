@@ -4,7 +4,7 @@
 # PgBouncer, its failed transactions, the writer's errors, and the write window's steps (cutover, switch) from the
 # report. Medians at the end.
 #
-#   bench/logical.sh [PGBENCH_SCALE]            REPS=3 BUILD=.build/release WRITER_RATE=50
+#   bench/logical.sh [PGBENCH_SCALE]            REPS=3 BUILD=.build/release WRITER_RATE=50 VERIFY=fenced|online
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 SCALE="${1:-10}" REPS="${REPS:-3}"

@@ -9,7 +9,7 @@
 #   examples/logical-fleet.sh [up|run|rollback|finish|down]      (default: up, then run)
 #
 # PGBENCH_SCALE=N sizes the pgbench tables (default 1); WRITER_RATE=N the writer's transactions per second
-# (default 50). Everything lives under $FLEET (default /tmp/upshift-logical), owned by the postgres user.
+# (default 50); VERIFY=online compares the tables after the switch instead of inside the window (default fenced). Everything lives under $FLEET (default /tmp/upshift-logical), owned by the postgres user.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 FLEET="${FLEET:-/tmp/upshift-logical}"
@@ -113,6 +113,7 @@ CONF
   cp "$here/Hooks/bulk_copy.lua" "$here/Hooks/pgbouncer.lua" "$FLEET/plan/Hooks/"
   sed -e "s|@FLEET@|$FLEET|g; s|@PG_ROOT@|$PG_ROOT|g; s|@AGENT1@|$AGENT1|; s|@AGENT2@|$AGENT2|" \
       -e "s|@SOURCE_PORT@|$SOURCE_PORT|g; s|@TARGET_PORT@|$TARGET_PORT|g; s|@BOUNCER_PORT@|$BOUNCER_PORT|g" \
+      -e "s|@VERIFY@|${VERIFY:-fenced}|" \
       "$here/examples/logical-upgrade.yaml.in" > "$FLEET/plan/blue-green.yaml"
   ln -sfn "$FLEET/tls" "$FLEET/plan/tls"
 }

@@ -72,7 +72,7 @@ final class LogicalFleet {
 
     /// The source's `shop`: pgbench tables, and what a blue/green move must carry: an int key referenced by a foreign
     /// key (to become bigint; a partitioned table's key references it too) with a view on it, a sequence no column owns, a table without a primary key, a large
-    /// object, and an append-only table the plan skips and a hook copies.
+    /// object, a column type without a hash function, and an append-only table the plan skips and a hook copies.
     func loadData() throws {
         let admin = try connect(source, database: "postgres")
         _ = try admin.simpleQuery("create database \(database)")
@@ -91,6 +91,8 @@ final class LogicalFleet {
             create sequence invoice_numbers;
             select nextval('invoice_numbers') from generate_series(1, 40);
             create table notes (body text, written date);
+            create table places (id serial primary key, at point not null);  -- point has no hash: checksummed as text
+            insert into places (at) select point(g, g * 2) from generate_series(1, 50) g;
             create table audit_events (id bigserial primary key, kind text, payload jsonb);
             insert into accounts (name) select 'a' || g from generate_series(1, 500) g;
             insert into transfers (account_id, amount) select 1 + g % 500, g * 0.5 from generate_series(1, 3000) g;

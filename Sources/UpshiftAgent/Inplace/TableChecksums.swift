@@ -119,10 +119,15 @@ extension TableChecksums {
     /// Whether every column type of the table has an extended hash function (hash_record_extended fails,
     /// naming the type, when one has none: json, point, xml…).
     private static func recordHashWorks(_ connection: PostgresConnection, _ table: Table) throws -> Bool {
+        // Inside a transaction (reading at a held snapshot) the refused probe must not abort the whole block.
+        let guarded = connection.isInTransaction
+        if guarded { _ = try connection.simpleQuery("savepoint upshift_hash_probe") }
         do {
             _ = try connection.query("select hash_record_extended(t, 0) from only \(table.qualified) t limit 1")
+            if guarded { _ = try connection.simpleQuery("release savepoint upshift_hash_probe") }
             return true
         } catch let error as PostgresError where error.sqlState == "42883" {
+            if guarded { _ = try connection.simpleQuery("rollback to savepoint upshift_hash_probe") }
             return false
         }
     }

@@ -60,6 +60,11 @@ public final class PostgresConnection {
         handle.map { Int(PQserverVersion($0)) } ?? 0
     }
 
+    /// Whether the session is inside a transaction block (an error there aborts the whole block).
+    public var isInTransaction: Bool {
+        handle.map { [PQTRANS_INTRANS, PQTRANS_INERROR].contains(PQtransactionStatus($0)) } ?? false
+    }
+
     /// Whether the connection is open and healthy.
     public var isOpen: Bool {
         handle.map { PQstatus($0) == CONNECTION_OK } ?? false
