@@ -113,7 +113,7 @@ CONF
   cp "$here/Hooks/bulk_copy.lua" "$here/Hooks/pgbouncer.lua" "$FLEET/plan/Hooks/"
   sed -e "s|@FLEET@|$FLEET|g; s|@PG_ROOT@|$PG_ROOT|g; s|@AGENT1@|$AGENT1|; s|@AGENT2@|$AGENT2|" \
       -e "s|@SOURCE_PORT@|$SOURCE_PORT|g; s|@TARGET_PORT@|$TARGET_PORT|g; s|@BOUNCER_PORT@|$BOUNCER_PORT|g" \
-      -e "s|@VERIFY@|${VERIFY:-fenced}|" \
+      -e "s|@LOGICAL_VERIFY@|${VERIFY:-fenced}|" \
       "$here/examples/logical-upgrade.yaml.in" > "$FLEET/plan/blue-green.yaml"
   ln -sfn "$FLEET/tls" "$FLEET/plan/tls"
 }

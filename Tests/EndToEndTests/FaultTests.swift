@@ -166,21 +166,29 @@ extension EndToEnd {
         let fleet = try StreamingFleet(standbys: ["db2"], prefix: "e2e-port")
         defer { fleet.tearDown() }
         try fleet.loadData()
-        // Listens on the port, then leaves a detached child holding it for 2 s and returns at once.
+        // Listens on the port, then leaves a detached child holding it for 2 s and returns once the child has left the
+        // hook's process group (which the agent ends with the hook).
         try fleet.writeHook("hold-port.lua", """
             local holder = [[
             import os, socket, sys, time
             s = socket.socket()
+            # The old server's closed connections may leave the port in TIME_WAIT; a listening socket still holds it.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", int(sys.argv[1])))
             s.listen(1)
+            ready, told = os.pipe()
             if os.fork() == 0:
                 os.setsid()
                 null = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2): os.dup2(null, fd)
+                os.write(told, b"x")
                 time.sleep(2)
+                os._exit(0)
+            os.read(ready, 1)
             ]]
             return function(ctx)
-              upshift.exec({"python3", "-c", holder, tostring(ctx.with.port)})
+              local status, _, err = upshift.exec({"python3", "-c", holder, tostring(ctx.with.port)})
+              if status ~= 0 then upshift.fail("could not hold the port: " .. err) end
             end
             """)
         let plan = try fleet.writePlan(extra: "hooks:\n  - { at: before:start-standbys, run: Hooks/hold-port.lua, on: db2, with: { port: \(fleet.hosts[1].port) } }")

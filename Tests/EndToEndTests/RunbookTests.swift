@@ -243,7 +243,7 @@ extension EndToEnd {
     try FileManager.default.copyItem(atPath: repository + "/Hooks", toPath: scratch.path + "/Hooks")
     let values = ["@PG_ROOT@": "/opt/upshift/pg", "@FLEET@": "/srv/fleet", "@AGENT1@": "7801", "@AGENT2@": "7802", "@AGENT3@": "7803",
                   "@PRIMARY_PORT@": "5433", "@STANDBY_PORT@": "5434", "@STANDBY2_PORT@": "5435", "@STANDBYS@": "rsync",
-                  "@VERIFY@": "structural", "@SOURCE_PORT@": "5435", "@TARGET_PORT@": "5436", "@BOUNCER_PORT@": "5438"]
+                  "@VERIFY@": "structural", "@LOGICAL_VERIFY@": "online", "@SOURCE_PORT@": "5435", "@TARGET_PORT@": "5436", "@BOUNCER_PORT@": "5438"]
     let templates = try FileManager.default.contentsOfDirectory(atPath: repository + "/examples").filter { $0.hasSuffix(".yaml.in") }
     #expect(templates.count >= 2)
     for template in templates {
