@@ -136,11 +136,11 @@ extension LogicalContext {
     }
 
     /// The way back: a publication on each target database and a subscription on the source from a new slot on the
-    /// target, made by `switch` while the target takes no writes (after the `before:switch` hooks, so rows a hook copies
-    /// inside the window do not come back), so it carries every write from the switch on. A database whose
-    /// subscription exists is left as it is (a re-run). It publishes the
-    /// replicated tables and the `skip:`ped ones that have a replica identity (the source holds all their rows; what the
-    /// target adds must come back too); a skipped table without one would make the target refuse its updates.
+    /// target, made by `switch` while the target takes no writes (after the `before:switch` hooks, so rows a hook
+    /// copies inside the window do not come back), so it carries every write from the switch on. It publishes the
+    /// replicated tables and the `skip:`ped ones that have a replica identity (the source holds all their rows; what
+    /// the target adds must come back too); a skipped table without one would make the target refuse its updates.
+    /// A database whose subscription exists is left as it is (a re-run).
     func makeReversePath() throws {
         for (index, database) in databases.enumerated() {
             let source = try connect(.source, database: database)
