@@ -145,10 +145,7 @@ extension LogicalContext {
         for (index, database) in databases.enumerated() {
             let source = try connect(.source, database: database)
             defer { source.close() }
-            let made = try !source.query("""
-                select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
-                """, [names.reverse]).rows.isEmpty
-            if made { continue }
+            if try Self.hasSubscription(names.reverse, on: source) { continue }
             let target = try connect(.target, database: database)
             let skipped = try target.query("""
                 select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace

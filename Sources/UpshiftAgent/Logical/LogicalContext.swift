@@ -58,6 +58,13 @@ struct LogicalContext: StepContext {
         conninfo + " " + Conninfo.make(["options": "-c default_transaction_read_only=off"])
     }
 
+    /// Whether the database `connection` is in has subscription `name`.
+    static func hasSubscription(_ name: String, on connection: PostgresConnection) throws -> Bool {
+        try !connection.query("""
+            select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
+            """, [name]).rows.isEmpty
+    }
+
     /// A session on one side's primary that writes through the fence and that a cancel of the step cancels.
     func connect(_ side: ClusterSide, database: String) throws -> PostgresConnection {
         try owned(PostgresConnection(conninfo: Self.unfenced(try conninfo(side, database: database))))

@@ -96,10 +96,7 @@ extension LogicalContext {
         for database in databases where try databaseExists(database, on: .source) {
             let source = try connect(.source, database: database)
             defer { source.close() }
-            let subscribed = try source.query("""
-                select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
-                """, [names.reverse]).rows
-            if !subscribed.isEmpty { return false }
+            if try Self.hasSubscription(names.reverse, on: source) { return false }
         }
         return true
     }

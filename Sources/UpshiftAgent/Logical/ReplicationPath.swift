@@ -13,9 +13,7 @@ extension LogicalContext {
         for (index, database) in databases.enumerated() {
             let target = try connect(.target, database: database)
             defer { target.close() }
-            let exists = try !target.query("select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())",
-                                           [names.forward]).rows.isEmpty
-            if !exists {
+            if try !Self.hasSubscription(names.forward, on: target) {
                 let source = remoteConninfo(side: try primary(.source), database: database)
                 _ = try target.simpleQuery("""
                     create subscription \(PostgresConnection.quoteIdentifier(names.forward)) connection \(Self.literal(source))

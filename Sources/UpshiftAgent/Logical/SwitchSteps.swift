@@ -56,9 +56,7 @@ extension LogicalContext {
         let connection = try connect(side, database: database)
         defer { connection.close() }
         let quoted = PostgresConnection.quoteIdentifier(name)
-        guard try !connection.query("""
-            select 1 from pg_subscription where subname = $1 and subdbid = (select oid from pg_database where datname = current_database())
-            """, [name]).rows.isEmpty else { return }
+        guard try Self.hasSubscription(name, on: connection) else { return }
         _ = try connection.simpleQuery("alter subscription \(quoted) disable")
         _ = try connection.simpleQuery("alter subscription \(quoted) set (slot_name = none)")
         _ = try connection.simpleQuery("drop subscription \(quoted)")
