@@ -3,7 +3,9 @@
 # pgbench_accounts (pgbench -i -s SCALE; scale 70 is about 1 GB) on a PostgreSQL 15 source, copied into the same
 # table (created from the source's pre-data schema, so no index slows any method down) on an empty PostgreSQL 17
 # target, each method on an emptied target, checkpointed before it starts (after one untimed warm-up copy):
-#   copy_table -p1 / -p4   upshift-agent copy-table --parallel 1 / 4 (ctid ranges, binary COPY; peak RSS measured)
+#   copy_table -pN         upshift-agent copy-table --parallel N for each N of PARALLEL (default: 1, the machine's
+#                          core count and 4; ctid ranges, binary COPY; peak RSS measured). The ratios are against
+#                          -p(core count): source and target share this machine's cores, so more ranges only queue.
 #   pg_dump | pg_restore   pg_dump -Fc -t pgbench_accounts | pg_restore --data-only (the 17 programs)
 #   pgcopydb               pgcopydb 0.10 copy table-data --table-jobs 4, the table split in about 4 parts on its
 #                          primary key (apt package; its wall time includes the VACUUM ANALYZE it runs after COPY)
@@ -75,8 +77,13 @@ check_target() {
 }
 
 declare -A times rss
-methods=("copy_table -p1" "copy_table -p4" "pg_dump | pg_restore" "pgcopydb" "COPY TO /dev/null" "COPY FROM files")
-command -v pgcopydb >/dev/null || { echo "pgcopydb is not installed: skipped" >&2; unset 'methods[3]'; }
+CORES=$(nproc)
+PARALLEL="${PARALLEL:-$(printf '%s\n' 1 "$CORES" 4 | awk '!seen[$0]++' | tr '\n' ' ')}"
+methods=()
+for n in $PARALLEL; do methods+=("copy_table -p$n"); done
+methods+=("pg_dump | pg_restore")
+if command -v pgcopydb >/dev/null; then methods+=(pgcopydb); else echo "pgcopydb is not installed: skipped" >&2; fi
+methods+=("COPY TO /dev/null" "COPY FROM files")
 out() { echo "$WORK/${1//[^A-Za-z0-9]/_}.out"; } # where method NAME's output goes
 timed() { # NAME COMMAND...: runs COMMAND; adds its seconds to NAME's (or "failed")
   local name=$1 start
@@ -141,13 +148,13 @@ done
 
 printf '\npgbench_accounts, scale %s: %s rows, %.0f MB (15 -> 17, %s cores), median of %s runs each\n' \
   "$SCALE" "$rows" "$(echo "$bytes / 1000000" | bc -l)" "$(nproc)" "$REPS"
-for n in 1 4; do
+for n in $PARALLEL; do
   printf '  copy_table -p%s (last run): %s; agent CPU %s s user + %s s system\n' $n "$(grep -h rows "$(out "copy_table -p$n")")" \
     "$(sed -n 's/.*User time (seconds): //p' "$WORK/time-$n")" "$(sed -n 's/.*System time (seconds): //p' "$WORK/time-$n")"
 done
 grep -ho 'Table .* COPY processes will be used.*\|Table .* will not be split.*' "$(out pgcopydb)" 2>/dev/null | sed 's/^/  pgcopydb: /' || true
-printf '%-22s %9s %9s %9s %12s   %s\n' method seconds MB/s "vs -p4" "peak RSS MB" "all runs (s)"
-reference=$(echo "${times["copy_table -p4"]}" | sed 's/failed//g' | median)
+printf '%-22s %9s %9s %9s %12s   %s\n' method seconds MB/s "vs -p$CORES" "peak RSS MB" "all runs (s)"
+reference=$(echo "${times["copy_table -p$CORES"]:-}" | sed 's/failed//g' | median)
 for name in "${methods[@]}"; do
   all=${times[$name]}
   if [[ $all == *failed* ]]; then printf '%-22s %9s   %s\n' "$name" failed "$all"; continue; fi

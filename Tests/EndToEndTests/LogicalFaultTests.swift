@@ -78,6 +78,89 @@ extension EndToEnd {
         _ = try fleet.value(fleet.source, "insert into accounts (name) values ('after the rollback') returning id")
     }
 
+    /// `switch` fails while it makes the reverse path: the first database's is made (the source subscribes to the
+    /// target), the second's slot name is already taken on the target. That is still before the point of no return,
+    /// so the run rolls back: the subscription the source had already made is dropped with every slot and publication
+    /// of the run, and the source takes writes again.
+    @Test func aSwitchThatFailsHalfwayThroughTheReversePathRollsBackLeavingNothing() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-halfway")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyDatabase(as: "shop2")
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        // The second database's reverse slot is upshift_RUN_back_1; its forward slot, upshift_RUN_1, gives the run id.
+        try fleet.writeHook("take_slot.lua", """
+            return function(ctx)
+              local forward = upshift.sql("source", "select slot_name from pg_replication_slots where slot_name ~ '^upshift_.*_1$'")
+              local taken = forward[1].slot_name:gsub("_1$", "_back_1")
+              upshift.sql("target", "set default_transaction_read_only = off")
+              upshift.sql("target", "select pg_create_logical_replication_slot($1, 'pgoutput')", taken)
+              upshift.log("took " .. taken)
+            end
+
+            """)
+        let plan = try fleet.writePlan(extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: before:switch, run: Hooks/take_slot.lua, on: target }
+            """, databases: ["shop", "shop2"])
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", fleet.scratch.path + "/runs/halfway"])
+        #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
+        let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
+        #expect(failure.contains("switch") && failure.contains("already exists"), "\(run.stdout)")
+        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
+            let admin = try fleet.connect(server, database: "postgres")
+            #expect(try admin.query("select (select count(*) from pg_replication_slots) + (select count(*) from pg_subscription)").rows == [["0"]],
+                    "\(server.name)")
+            admin.close()
+        }
+        for database in ["shop", "shop2"] {
+            let source = try fleet.connect(fleet.source, database: database)
+            #expect(try source.query("select count(*) from pg_publication").rows == [["0"]], "\(database)")
+            #expect(try source.query("show default_transaction_read_only").rows == [["off"]], "\(database)")
+            _ = try source.query("insert into accounts (name) values ('after the rollback') returning id")
+            source.close()
+        }
+    }
+
+    /// `post` finds a row the copy carried that breaks a foreign key the source had checked (here one a hook wrote on
+    /// the target with triggers off, as a buggy bulk-copy hook would): the switch is behind, so the run fails past the
+    /// point of no return (exit 3) naming the key, the target keeps taking writes and the key stays NOT VALID (new rows
+    /// are still checked). Once the row is mended, `upshift resume` validates it and ends the run done.
+    @Test func aForeignKeyThatFailsValidationAfterTheSwitchIsNamedAndResumed() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-fk")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("orphan.lua", """
+            return function(ctx)
+              upshift.sql("target", "set default_transaction_read_only = off")
+              upshift.sql("target", "set session_replication_role = replica")
+              upshift.sql("target", "insert into transfers (account_id, amount) values (987654, 1)")
+            end
+
+            """)
+        let plan = try fleet.writePlan(options: "  foreign_keys: not_valid", extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: before:switch, run: Hooks/orphan.lua, on: target }
+            """)
+        let runDir = fleet.scratch.path + "/runs/fk"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        #expect(run.status == 3, "\(run.stdout)\n\(run.stderr)")
+        let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
+        #expect(failure.contains("post") && failure.contains("transfers_account_id_fkey"), "\(run.stdout)")
+        let validated = "select convalidated from pg_constraint where conname = 'transfers_account_id_fkey'"
+        #expect(try fleet.value(fleet.target, validated) == "f")
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('after the switch') returning id")
+
+        _ = try fleet.value(fleet.target, "delete from transfers where account_id = 987654 returning id")
+        let resumed = try Executables.runUpshift(["resume", runDir])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try fleet.value(fleet.target, validated) == "t")
+        #expect(try fleet.value(fleet.target, "select count(*) from pg_constraint where contype = 'f' and not convalidated") == "0")
+    }
+
     /// `upshift rollback RUN` fails because the reverse path stopped applying (its deadline passes while it waits for
     /// the target's writes): the target takes writes again and the source stays fenced, nothing is dropped, and once the
     /// path is mended, asking again brings every write back, those made between the attempts too.

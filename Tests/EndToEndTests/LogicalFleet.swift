@@ -103,8 +103,19 @@ final class LogicalFleet {
             """)
     }
 
-    /// The plan file; `extra` adds top-level sections (hooks, probe), `options` lines under `options:`.
-    func writePlan(options: String = "", extra: String = "") throws -> String {
+    /// A second source database, a copy of `shop` made from it as a template (retried while a background worker
+    /// still has `shop` open).
+    func copyDatabase(as name: String) throws {
+        let admin = try connect(source, database: "postgres")
+        defer { admin.close() }
+        try waitFor("\(database) to be free to copy", seconds: 30) {
+            (try? admin.simpleQuery("create database \(name) template \(database)")) != nil
+        }
+    }
+
+    /// The plan file; `extra` adds top-level sections (hooks, probe), `options` lines under `options:`, `databases`
+    /// replaces the one replicated database.
+    func writePlan(options: String = "", extra: String = "", databases: [String]? = nil) throws -> String {
         func host(_ server: Server) -> String {
             "[ { name: \(server.name), agent: 127.0.0.1:\(server.agent.port), role: primary, port: \(server.port), pgdata: \(server.pgdata) } ]"
         }
@@ -120,7 +131,7 @@ final class LogicalFleet {
           hosts: \(host(source))
         target:
           hosts: \(host(target))
-        databases: [\(database)]
+        databases: [\((databases ?? [database]).joined(separator: ", "))]
         options:
           jobs: 2
           lag_threshold: 64kB

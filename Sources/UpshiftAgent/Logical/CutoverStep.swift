@@ -130,7 +130,12 @@ extension LogicalContext {
             defer { target.close() }
             _ = try target.simpleQuery("alter subscription \(PostgresConnection.quoteIdentifier(names.forward)) disable")
             try wait(upTo: 60, every: 0.01, for: "\(database): the forward subscription's worker to stop") {
-                try target.query("select 1 from pg_stat_subscription where subname = $1 and pid is not null", [names.forward]).rows.isEmpty
+                // pg_stat_subscription lists every database's workers, and each database's subscription has this name.
+                try target.query("""
+                    select 1 from pg_stat_subscription w join pg_subscription s on s.oid = w.subid
+                    where s.subname = $1 and s.subdbid = (select oid from pg_database where datname = current_database())
+                      and w.pid is not null
+                    """, [names.forward]).rows.isEmpty
             }
         }
     }

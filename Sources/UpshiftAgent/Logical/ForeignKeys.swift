@@ -73,7 +73,13 @@ extension LogicalContext {
             """).rows.compactMap { row in row[0].flatMap { table in row[1].map { (table: table, name: $0) } } }
             .filter { checkedOnSource.contains("\($0.table) \($0.name)") }
         for (index, key) in pending.enumerated() {
-            _ = try target.simpleQuery("alter table \(key.table) validate constraint \(key.name)")
+            do {
+                _ = try target.simpleQuery("alter table \(key.table) validate constraint \(key.name)")
+            } catch let error as PostgresError {
+                throw AgentError("\(database): foreign key \(key.name) on \(key.table) does not hold for the rows the target has "
+                    + "(\(error)); it stays NOT VALID, so new rows are still checked. Mend the rows, then `upshift resume RUN` validates "
+                    + "the keys left")
+            }
             emit(.progress(done: Double(index + 1), total: Double(pending.count), unit: "foreign keys validated (\(database))"))
         }
         return pending.count

@@ -93,23 +93,30 @@ public struct RunResumer {
 
     /// Carries the run on from its journal: finished steps are skipped, the step that was under way is asked
     /// for again (an agent answers from its own journal and never runs a step twice), a rollback under way
-    /// goes on. Returns nil outcome when the run had already ended.
-    /// Variables the run kept no value of (secrets) come from `environment`.
+    /// goes on. A run that failed past its point of no return at a step that may be asked again after a failure
+    /// (logical `post`, once the DBA mended its cause) carries on from that step; any other ended run is only
+    /// reported (`alreadyFinished`). Variables the run kept no value of (secrets) come from `environment`.
     public func resume(output: ProgressOutput, environment: [String: String] = ProcessInfo.processInfo.environment)
         async throws -> (RunOutcome, String?, alreadyFinished: Bool) {
         let metadata = try RunMetadata.read(from: runDirectory)
         let records = try RunJournal.read(path: runDirectory.journalPath)
-        if let end = records.last(where: { $0.kind == .runFinished }) {
-            return (end.outcome ?? .failed, end.message, true)
-        }
+        let end = records.last(where: { $0.kind == .runFinished })
+        if let end, end.outcome != .failedAfterPointOfNoReturn { return (end.outcome ?? .failed, end.message, true) }
         let (loaded, bundle) = try runDirectory.restoredPlan(metadata: metadata, environment: environment)
         let summary = RunSummary(planName: metadata.plan, records: records)
+        if let end {
+            let failed = StepPlanner.steps(for: loaded.plan).first { !summary.completedStepIDs.contains($0.id) }
+            guard let failed, failed.retriesAfterFailure else { return (end.outcome ?? .failed, end.message, true) }
+        }
         let rollback = records.last(where: { $0.kind == .runRollback })?.message
         let journal = try RunJournal(path: runDirectory.journalPath, runID: metadata.run, planSHA256: bundle.sha256)
-        try journal.append(JournalRecord(kind: .runResumed, message: "\(summary.completedStepIDs.count) steps already done"))
+        try journal.append(JournalRecord(kind: .runResumed, message: "\(summary.completedStepIDs.count) steps already done"
+                                         + (end == nil ? "" : "; the step that failed past the point of no return is asked again")))
         // The probe carries on where the dead coordinator's stopped (its table is already there; the primary
-        // may be down at this moment, so nothing is prepared).
-        let probe = try ProbeSession.start(plan: loaded.plan, factory: probeFactory, prepare: false, journal: journal, output: output)
+        // may be down at this moment, so nothing is prepared). A run that had ended measured its downtime and
+        // dropped the probe's table: nothing is probed again.
+        let probe = try ProbeSession.start(plan: loaded.plan, factory: end == nil ? probeFactory : nil, prepare: false,
+                                           journal: journal, output: output)
         let runner = RunRunner(plan: loaded.plan, bundle: bundle, runID: metadata.run, journal: journal, output: output)
         let (outcome, reason) = try await runner.run(completed: summary.completedStepIDs, facts: RunFacts(journal: records),
                                                      rollbackUnderWay: rollback, secrets: try runDirectory.readSecrets())

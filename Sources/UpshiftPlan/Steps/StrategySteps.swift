@@ -76,7 +76,9 @@ extension StepPlanner {
             builtin(.switchover, target, pointOfNoReturn: true, downtime: .writesResume),
         ]
         if plan.options.verify == .online { steps.append(builtin(.verify, target)) }
-        steps.append(builtin(.post, target))
+        // Past the switch there is no going back by rollback: a failed `post` (a foreign key some row breaks) is
+        // mended by the DBA and asked again by `upshift resume RUN`.
+        steps.append(builtin(.post, target).retryable)
         for index in steps.indices {
             if let builtin = steps[index].builtin { steps[index].isRerunnable = rerunnableLogicalSteps.contains(builtin) }
         }
