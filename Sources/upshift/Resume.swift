@@ -5,7 +5,7 @@ import UpshiftProbe
 
 struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Continue a run whose coordinator stopped, from its journal; never runs a step twice blindly."
+        abstract: "Continue a run whose coordinator stopped, or one that failed past its point of no return at a step that may be asked again (logical post), from its journal; never runs a step twice blindly."
     )
 
     @Argument(help: "The run directory `upshift run` printed.")
