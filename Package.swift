@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "UpshiftAgent", dependencies: [
             "UpshiftPlan", "UpshiftWire", "UpshiftPostgres", "UpshiftLua",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -80,7 +81,9 @@ let package = Package(
         .testTarget(name: "UpshiftPostgresTests", dependencies: ["UpshiftPostgres", "UpshiftTestSupport"]),
         // CLua: the pattern tests compare the sandbox with Lua's own string library in a plain state.
         .testTarget(name: "UpshiftLuaTests", dependencies: ["UpshiftLua", "CLua"]),
-        .testTarget(name: "UpshiftAgentTests", dependencies: ["UpshiftAgent", "UpshiftWire", "UpshiftTestSupport"]),
+        .testTarget(name: "UpshiftAgentTests", dependencies: [
+            "UpshiftAgent", "UpshiftWire", "UpshiftTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .testTarget(name: "UpshiftCoordinatorTests", dependencies: ["UpshiftCoordinator"]),
         .testTarget(name: "UpshiftInitTests", dependencies: ["UpshiftInit", "UpshiftPlan"]),
         .testTarget(name: "UpshiftProbeTests", dependencies: ["UpshiftProbe", "UpshiftTestSupport"]),
@@ -89,5 +92,5 @@ let package = Package(
             "upshift", "upshift-agent", "UpshiftPostgres", "UpshiftTestSupport",
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

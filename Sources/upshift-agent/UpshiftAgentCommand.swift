@@ -81,7 +81,7 @@ struct UpshiftAgentCommand: AsyncParsableCommand {
                                                tlsDirectory: tlsDir, stateDirectory: stateDir, extraBindirs: file.bindirs)
         let service = AgentService(configuration: configuration, logger: logger) { port in
             print("upshift-agent \(agentName) pid \(getpid()) listening on \(host):\(port)")
-            fflush(stdout)
+            fflush(nil)
         }
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -40,7 +40,7 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             print("Run \(loaded.plan.name)\(rehearsal ? " (rehearsal)" : "") on \(loaded.plan.hosts.map(\.name).joined(separator: ", "))? [y/N] ", terminator: "")
-            fflush(stdout)
+            fflush(nil)
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 print("not run")
                 throw ExitCode(1)

@@ -56,7 +56,8 @@ extension EndToEnd {
                 "the probe's schema is dropped after the run")
     }
 
-    static let iso: ISO8601DateFormatter = {
+    // ISO8601DateFormatter is thread-safe (Foundation documents its formatters so since iOS 7 / macOS 10.9).
+    nonisolated(unsafe) static let iso: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter

@@ -78,6 +78,12 @@ public final class TestCluster {
         try PostgresConnection(conninfo: conninfo(database: database))
     }
 
+    /// Opens a connection to a database of this cluster by name, from any thread.
+    public var connector: @Sendable (String) throws -> PostgresConnection {
+        let (socketDir, port) = (socketDir, port)
+        return { database in try PostgresConnection(conninfo: "host=\(socketDir) port=\(port) user=postgres dbname=\(database)") }
+    }
+
     /// Runs SQL (several statements allowed) and returns the last result as `psql -XAt` prints it:
     /// one row a line, columns separated by `|`, NULL as empty.
     @discardableResult

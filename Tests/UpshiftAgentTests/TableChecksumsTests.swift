@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import UpshiftWire
 @testable import UpshiftAgent
@@ -16,12 +17,12 @@ struct TableChecksumsTests {
                 insert into wide select g, repeat('x', g % 50), g * 1.5 from generate_series(1, 20000) g;
                 create unlogged table scratch (k int); insert into scratch values (1);
                 """)
-            let connect = { (database: String) in try cluster.connect(database: database) }
+            let connect = cluster.connector
             let whole = try TableChecksums.take(connect: connect, includeUnlogged: true, probeSchema: "upshift_probe")
-            var finished: [String] = []
-            let lock = NSLock()
+            let reported = NIOLockedValueBox([String]())
             let sliced = try TableChecksums.take(connect: connect, includeUnlogged: true, probeSchema: "upshift_probe", jobs: 3,
-                                                 blocksPerSlice: 10) { table in lock.withLock { finished.append(table) } }
+                                                 blocksPerSlice: 10) { table in reported.withLockedValue { $0.append(table) } }
+            let finished = reported.withLockedValue { $0 }
             #expect(whole.tables["postgres.public.wide"]?.rows == 20000)
             #expect(sliced == whole)
             #expect(finished.sorted() == ["postgres.public.scratch", "postgres.public.wide"], "each table reported once, the probe's never")
@@ -44,7 +45,7 @@ struct TableChecksumsTests {
                 create table shapes (id int primary key, at point, doc json);
                 insert into shapes select g, point(g, g), json_build_object('g', g) from generate_series(1, 50) g;
                 """)
-            let connect = { (database: String) in try cluster.connect(database: database) }
+            let connect = cluster.connector
             let old = try TableChecksums.take(connect: connect, includeUnlogged: true, probeSchema: "upshift_probe")
             #expect(old.tables["postgres.public.plain"]?.method == .record)
             #expect(old.tables["postgres.public.shapes"]?.method == .text)

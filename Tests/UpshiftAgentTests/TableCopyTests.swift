@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 @testable import UpshiftAgent
 import UpshiftLua
@@ -160,13 +161,12 @@ import UpshiftWire
                 create trigger dawdle before insert on twice for each row execute function dawdle();
                 """)
             let copySpec = spec(source, target, "twice", parallel: 2)
-            let lock = NSLock()
-            var results: [Result<TableCopyResult, Error>] = []
+            let results = NIOLockedValueBox([Result<TableCopyResult, Error>]())
             DispatchQueue.concurrentPerform(iterations: 2) { _ in
                 let result = Result { try TableCopy.run(copySpec, control: ProgramControl()) { _, _, _ in } }
-                lock.withLock { results.append(result) }
+                results.withLockedValue { $0.append(result) }
             }
-            let copied = try results.map { try $0.get() }
+            let copied = try results.withLockedValue { $0 }.map { try $0.get() }
             #expect(copied.map(\.rows).reduce(0, +) == 8000 && copied.map(\.rangesAlreadyDone).reduce(0, +) == 2,
                     "each range copied by one run, found done by the other: \(copied)")
             #expect(try digest(target, "twice") == digest(source, "twice"))
@@ -256,10 +256,12 @@ private func runHook(_ hook: String, with: JSONValue, source: TestCluster) throw
     let dir = try ScratchDir(prefix: "up-hook")
     defer { dir.remove() }
     let plan = try inplacePlan(from: "15", to: "17", hosts: [primaryHost(source, in: dir)])
-    var events: [StepEventKind] = []
-    let host = HookHost(plan: plan, host: plan.hosts[0], stepID: "copy", runID: "test", control: ProgramControl()) { events.append($0) }
+    let events = NIOLockedValueBox([StepEventKind]())
+    let host = HookHost(plan: plan, host: plan.hosts[0], stepID: "copy", runID: "test", control: ProgramControl()) { event in
+        events.withLockedValue { $0.append(event) }
+    }
     try host.run(source: hook, chunkName: "Hooks/test.lua", with: with)
-    return events
+    return events.withLockedValue { $0 }
 }
 
 /// Waits up to 3 s for `condition` (a closed connection's backend exits a moment later).

@@ -9,7 +9,7 @@ final class HookHost {
     private let host: PlanHost
     private let stepID: String
     private let runID: String
-    private let emit: (StepEventSink.Kind) -> Void
+    private let emit: @Sendable (StepEventSink.Kind) -> Void
     private let limits: LuaLimits
     /// The hook's own control: cancelled with the step, and (it cancels itself) at the hook's wall-clock limit, which stops a
     /// program `exec` runs (its process group killed) and a query `sql` runs (cancelled on the server).
@@ -19,7 +19,7 @@ final class HookHost {
     private var connections: [String: PostgresConnection] = [:]
 
     init(plan: Plan, host: PlanHost, stepID: String, runID: String, limits: LuaLimits = LuaLimits(), control: ProgramControl,
-         emit: @escaping (StepEventSink.Kind) -> Void) {
+         emit: @escaping @Sendable (StepEventSink.Kind) -> Void) {
         self.plan = plan
         self.host = host
         self.stepID = stepID

@@ -9,7 +9,7 @@ struct InplaceContext: StepContext {
     let host: PlanHost
     let request: StepRequest
     let stateDirectory: String
-    let emit: (StepEventKind) -> Void
+    let emit: @Sendable (StepEventKind) -> Void
     /// The step's owner: a rollback cancels it through here, and it bounds the step by its deadline.
     let control: ProgramControl
     /// Where this run's point of no return on this host is journaled.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import UpshiftPostgres
 import UpshiftWire
 
@@ -12,9 +13,9 @@ extension TableChecksums {
     /// scans) whose counts and hash sums add up to the whole table's, whatever the cut; a table smaller than two
     /// slices of `blocksPerSlice` blocks is taken in one piece.
     /// `scope` narrows it to some databases, leaving out schemas and tables (`database.schema.table`) besides.
-    static func take(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
+    static func take(connect: @escaping @Sendable (String) throws -> PostgresConnection, includeUnlogged: Bool, probeSchema: String,
                      jobs: Int = 1, blocksPerSlice: Int = 2048, following reference: TableChecksums? = nil,
-                     scope: Scope = Scope(), onTable: @escaping (String) -> Void = { _ in }) throws -> TableChecksums {
+                     scope: Scope = Scope(), onTable: @escaping @Sendable (String) -> Void = { _ in }) throws -> TableChecksums {
         let skippedSchemas = ["pg_catalog", "information_schema", probeSchema] + scope.skippedSchemas
         let first = try connect(scope.databases?.first ?? "postgres")
         let databases = try scope.databases ?? first.query("select datname from pg_database where datallowconn and datname not in ('template0', 'template1') order by 1")
@@ -57,44 +58,26 @@ extension TableChecksums {
         }
         work.sort { $0.blocks > $1.blocks }
 
-        let lock = NSLock()
-        var next = 0
-        var sums: [String: (rows: Int64, hash: Decimal, done: Int, method: HashMethod)] = [:]
-        var failure: Error?
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, work.count))) { _ in
-            var connections: [String: PostgresConnection] = [:]
-            defer { connections.values.forEach { $0.close() } }
-            while true {
-                let slice: Slice? = lock.withLock {
-                    guard failure == nil, next < work.count else { return nil }
-                    next += 1
-                    return work[next - 1]
-                }
-                guard let slice else { return }
-                do {
-                    if connections[slice.table.database] == nil { connections[slice.table.database] = try connect(slice.table.database) }
-                    let result = try connections[slice.table.database]!.query(slice.sql)
-                    let rows = Int64(result.rows[0][0] ?? "0") ?? 0
-                    guard let hash = Decimal(string: result.rows[0][1] ?? "0", locale: Locale(identifier: "en_US_POSIX")) else {
-                        throw AgentError("\(slice.table.key): unreadable checksum '\(result.rows[0][1] ?? "")'")
-                    }
-                    let finished: Bool = lock.withLock {
-                        var entry = sums[slice.table.key] ?? (0, 0, 0, slice.table.method)
-                        entry.rows += rows
-                        entry.hash += hash
-                        entry.done += 1
-                        sums[slice.table.key] = entry
-                        return entry.done == slice.pieces
-                    }
-                    if finished { onTable(slice.table.key) }
-                } catch {
-                    lock.withLock { if failure == nil { failure = error } }
-                    return
-                }
+        let sums = NIOLockedValueBox([String: (rows: Int64, hash: Decimal, done: Int, method: HashMethod)]())
+        try WorkQueue.run(work, workers: jobs, makeState: { [String: PostgresConnection]() },
+                          endState: { $0.values.forEach { $0.close() } }) { slice, connections in
+            if connections[slice.table.database] == nil { connections[slice.table.database] = try connect(slice.table.database) }
+            let result = try connections[slice.table.database]!.query(slice.sql)
+            let rows = Int64(result.rows[0][0] ?? "0") ?? 0
+            guard let hash = Decimal(string: result.rows[0][1] ?? "0", locale: Locale(identifier: "en_US_POSIX")) else {
+                throw AgentError("\(slice.table.key): unreadable checksum '\(result.rows[0][1] ?? "")'")
             }
+            let finished: Bool = sums.withLockedValue { sums in
+                var entry = sums[slice.table.key] ?? (0, 0, 0, slice.table.method)
+                entry.rows += rows
+                entry.hash += hash
+                entry.done += 1
+                sums[slice.table.key] = entry
+                return entry.done == slice.pieces
+            }
+            if finished { onTable(slice.table.key) }
         }
-        if let failure { throw failure }
-        return TableChecksums(tables: sums.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)", method: $0.method) })
+        return TableChecksums(tables: sums.withLockedValue { $0 }.mapValues { Entry(rows: $0.rows, hash: "\($0.hash)", method: $0.method) })
     }
 
     /// Which databases and tables a checksum run covers (all connectable databases and user tables by default).

@@ -30,28 +30,12 @@ extension LogicalContext {
                 log("\(database): \(table): \(result.rows) rows, \(result.bytes / 1_048_576) MB in \(String(format: "%.1f", result.seconds)) s "
                     + "(\(result.ranges) ranges, \(result.binary ? "binary" : "text"))")
             }
-            let lock = NSLock()
-            var next = 0
-            var failure: Error?
-            DispatchQueue.concurrentPerform(iterations: max(1, min(plan.options.jobs, small.count))) { _ in
-                while true {
-                    let table: String? = lock.withLock {
-                        guard failure == nil, next < small.count else { return nil }
-                        next += 1
-                        return small[next - 1].0
-                    }
-                    guard let table else { return }
-                    do {
-                        let spec = TableCopySpec(source: sourceInfo, target: targetInfo, table: table, snapshot: snapshot)
-                        let result = try TableCopy.run(spec, control: control) { _, bytes, _ in tally.inFlight(table, bytes: bytes) }
-                        tally.finished(table, result)
-                    } catch {
-                        lock.withLock { if failure == nil { failure = error } }
-                        return
-                    }
-                }
+            let control = control
+            try WorkQueue.run(small.map(\.0), workers: plan.options.jobs) { table in
+                let spec = TableCopySpec(source: sourceInfo, target: targetInfo, table: table, snapshot: snapshot)
+                let result = try TableCopy.run(spec, control: control) { _, bytes, _ in tally.inFlight(table, bytes: bytes) }
+                tally.finished(table, result)
             }
-            if let failure { throw failure }
             let (rows, bytes) = tally.totals
             log("\(database): \(start.tables.count) tables copied at the snapshot, \(rows) rows, \(bytes / 1_048_576) MB of COPY data")
         }
@@ -65,13 +49,13 @@ extension LogicalContext {
 private final class CopyTally: @unchecked Sendable {
     private let lock = NSLock()
     private let totalBytes: Int64
-    private let emit: (StepEventKind) -> Void
+    private let emit: @Sendable (StepEventKind) -> Void
     private var doneRows: Int64 = 0
     private var doneBytes: Int64 = 0
     private var running: [String: Int64] = [:]
     private var lastShown = Date.distantPast
 
-    init(totalBytes: Int64, emit: @escaping (StepEventKind) -> Void) {
+    init(totalBytes: Int64, emit: @escaping @Sendable (StepEventKind) -> Void) {
         self.totalBytes = totalBytes
         self.emit = emit
     }

@@ -10,7 +10,7 @@ struct LogicalContext: StepContext {
     let host: PlanHost
     let request: StepRequest
     let stateDirectory: String
-    let emit: (StepEventKind) -> Void
+    let emit: @Sendable (StepEventKind) -> Void
     let control: ProgramControl
     /// Where this run's point of no return (the switch) is journaled.
     let pointOfNoReturn: PointOfNoReturnLedger

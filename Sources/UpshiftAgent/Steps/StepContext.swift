@@ -1,16 +1,17 @@
 import Foundation
+import NIOConcurrencyHelpers
 import UpshiftPlan
 import UpshiftPostgres
 import UpshiftWire
 
 /// What every built-in step has: the plan, the request with the run's facts, how to report, its owner.
-protocol StepContext {
+protocol StepContext: Sendable {
     var plan: Plan { get }
     var host: PlanHost { get }
     var request: StepRequest { get }
     /// The agent's state directory.
     var stateDirectory: String { get }
-    var emit: (StepEventKind) -> Void { get }
+    var emit: @Sendable (StepEventKind) -> Void { get }
     /// The step's owner: a rollback cancels it through here, and it bounds the step by its deadline.
     var control: ProgramControl { get }
 }
@@ -59,15 +60,15 @@ extension StepContext {
 
     /// Checksums through `connect`, with the plan's `jobs` connections at once, showing progress. `reference`
     /// (the other side's checksums) fixes how each table is hashed; `scope` narrows what is covered.
-    func takeChecksums(connect: @escaping (String) throws -> PostgresConnection, includeUnlogged: Bool,
+    func takeChecksums(connect: @escaping @Sendable (String) throws -> PostgresConnection, includeUnlogged: Bool,
                        following reference: TableChecksums? = nil, scope: TableChecksums.Scope = .init()) throws -> TableChecksums {
         let clock = ContinuousClock()
         let started = clock.now
-        let lock = NSLock()
-        var count = 0
+        let count = NIOLockedValueBox(0)
+        let emit = emit
         let checksums = try TableChecksums.take(connect: connect, includeUnlogged: includeUnlogged, probeSchema: plan.probe.schema,
                                                 jobs: plan.options.jobs, following: reference, scope: scope) { _ in
-            lock.withLock {
+            count.withLockedValue { count in
                 count += 1
                 if count % 10 == 0 { emit(.progress(done: Double(count), total: nil, unit: "tables checksummed")) }
             }

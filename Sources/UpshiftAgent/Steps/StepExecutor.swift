@@ -19,7 +19,7 @@ struct StepExecutor {
     var runID: String { request.runID }
 
     /// Runs `step`, reporting through `emit`; throws what made it fail.
-    func run(_ step: Step, emit: @escaping (StepEventSink.Kind) -> Void) throws {
+    func run(_ step: Step, emit: @escaping @Sendable (StepEventSink.Kind) -> Void) throws {
         switch step.action {
         case .hook(let run, let with):
             guard let source = hookSources[run] else {

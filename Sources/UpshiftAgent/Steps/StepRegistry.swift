@@ -16,7 +16,7 @@ final class StepRegistry: @unchecked Sendable {
     typealias Subscriber = @Sendable (AgentMessage) -> Void
 
     /// The body of a step: runs under `control`, reports through `emit`; throws what made it fail.
-    typealias Work = (_ control: ProgramControl, _ emit: @escaping (StepEventKind) -> Void) throws -> Void
+    typealias Work = @Sendable (_ control: ProgramControl, _ emit: @escaping @Sendable (StepEventKind) -> Void) throws -> Void
 
     private final class Running: @unchecked Sendable {
         let request: StepRequest
@@ -188,7 +188,7 @@ final class StepRegistry: @unchecked Sendable {
                 send(held)
             }
         }
-        let emit: (StepEventKind) -> Void = { [self] kind in
+        let emit: @Sendable (StepEventKind) -> Void = { [self] kind in
             let flushAfter = lock.withLock { () -> Duration? in
                 if case .output(let fact) = kind { entry.outputs.append(fact) }
                 if case .started = kind { entry.startedAt = Date() }

@@ -22,7 +22,7 @@ public final class ProgressOutput: @unchecked Sendable {
     private var stopped = false
 
     /// Plain or JSON lines, each handed to `writeLine` (standard output unless given).
-    public convenience init(json: Bool, writeLine: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
+    public convenience init(json: Bool, writeLine: @escaping (String) -> Void = { print($0); fflush(nil) }) {
         self.init(mode: json ? .json : .plain) { text in
             text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().forEach { writeLine(String($0)) }
         }
