@@ -123,6 +123,54 @@ extension EndToEnd {
         }
     }
 
+    /// The target's agent dies inside `switch`, past its point of no return, while the step waits for new sessions to
+    /// be writable (a `before:switch` hook left the database read-only by its own setting). The agent started again
+    /// runs the step again: the reverse path it had made is kept, not made twice, the fence is lifted again, and the
+    /// run ends done with the target's writes coming back to the source.
+    @Test func aSwitchRunAgainAfterTheTargetAgentRestartedKeepsOneReversePath() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-rerun")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        try fleet.writeHook("read_only.lua", """
+            return function(ctx)
+              upshift.sql("target", "set default_transaction_read_only = off")
+              upshift.sql("target", "alter database shop set default_transaction_read_only = on")
+            end
+
+            """)
+        let plan = try fleet.writePlan(extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+              - { at: before:switch, run: Hooks/read_only.lua, on: target }
+            """)
+        let runDir = fleet.scratch.path + "/runs/rerun"
+        let (coordinator, output) = try Executables.startUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        try waitFor("the switch to make the reverse path", seconds: 120) {
+            started(runDir, "switch") && (try? fleet.value(fleet.source, "select count(*) from pg_subscription")) == "1"
+        }
+        Thread.sleep(forTimeInterval: 1)
+        fleet.target.agent.kill()
+        let admin = try fleet.connect(fleet.target, database: "postgres")
+        _ = try admin.simpleQuery("set default_transaction_read_only = off")
+        _ = try admin.simpleQuery("alter database shop reset default_transaction_read_only")
+        admin.close()
+        fleet.target.agent = try fleet.target.agent.restarted()
+        let printed = Executables.finish(coordinator, output)
+        #expect(coordinator.terminationStatus == 0, "\(printed)")
+        let switchLines = printed.split(separator: "\n").filter { $0.contains(" switch ") }
+        #expect(switchLines.filter { $0.hasSuffix("started") }.count == 2 && switchLines.contains { $0.contains("reverse path kept") },
+                "the switch ran again and kept the reverse path: \(printed)")
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_subscription") == "1", "one reverse subscription")
+        #expect(try fleet.value(fleet.target, "select string_agg(slot_name, ',') from pg_replication_slots")?.hasSuffix("_back_0") == true,
+                "one reverse slot, no forward one")
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('after the second switch') returning id")
+        try waitFor("the target's write to come back to the source", seconds: 30) {
+            (try? fleet.value(fleet.source, "select count(*) from accounts where name = 'after the second switch'")) == "1"
+        }
+    }
+
     /// `post` finds a row the copy carried that breaks a foreign key the source had checked (here one a hook wrote on
     /// the target with triggers off, as a buggy bulk-copy hook would): the switch is behind, so the run fails past the
     /// point of no return (exit 3) naming the key, the target keeps taking writes and the key stays NOT VALID (new rows

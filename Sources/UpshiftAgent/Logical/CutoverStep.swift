@@ -147,10 +147,14 @@ extension LogicalContext {
     /// the target adds must come back too); a skipped table without one would make the target refuse its updates.
     /// A database whose subscription exists is left as it is (a re-run).
     func makeReversePath() throws {
+        var kept: [String] = []
         for (index, database) in databases.enumerated() {
             let source = try connect(.source, database: database)
             defer { source.close() }
-            if try Self.hasSubscription(names.reverse, on: source) { continue }
+            if try Self.hasSubscription(names.reverse, on: source) {
+                kept.append(database)
+                continue
+            }
             let target = try connect(.target, database: database)
             let skipped = try target.query("""
                 select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -169,6 +173,7 @@ extension LogicalContext {
                 with (create_slot = true, slot_name = \(Self.literal(names.reverseSlot(index))), copy_data = false, enabled = true)
                 """)
         }
-        log("reverse path ready: the source subscribes to the target's changes (upshift rollback RUN goes back over it)")
+        log("reverse path ready: the source subscribes to the target's changes (upshift rollback RUN goes back over it)"
+            + (kept.isEmpty ? "" : "; reverse path kept from the earlier attempt in \(kept.joined(separator: ", "))"))
     }
 }
