@@ -16,7 +16,9 @@
 # times (default 3), alternating, each on a fresh fleet; the table gives the medians and their ratio, then each
 # side's phases (medians). Every run's report JSON is kept in OUT (default /tmp/upshift-sidebyside-results).
 #
-#   bench/sidebyside.sh [SCALE...]        (default: 10 100; VERIFY="structural fenced" sets the modes)
+#   bench/sidebyside.sh [SCALE...]        (default: 10 100; VERIFY="structural fenced" sets the modes, VERIFY=""
+#                                          runs the script alone; SCRIPT_PG_UPGRADE_FLAGS adds flags to the
+#                                          script's pg_upgrade, e.g. --sync-method=syncfs as Upshift runs it)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 FLEET="${FLEET:-/tmp/upshift-sidebyside}"
@@ -31,7 +33,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 PRIMARY_PORT=5415 STANDBY_PORT=5416 STANDBY2_PORT=5417
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 100)
-read -r -a modes <<<"${VERIFY:-structural fenced}"
+read -r -a modes <<<"${VERIFY-structural fenced}"
 
 as_pg() { runuser -u postgres -- "$@"; }
 now() { date +%s.%N; }
@@ -64,8 +66,9 @@ scripted() {
     as_pg "$OLD/pg_ctl" -D "$FLEET/db$n/15" -m fast -w stop >/dev/null
   done
   phase stopped
+  # shellcheck disable=SC2086 # SCRIPT_PG_UPGRADE_FLAGS is split on purpose
   (cd "$work" && as_pg "$NEW/pg_upgrade" -b "$OLD" -B "$NEW" -d "$FLEET/db1/15" -D "$FLEET/db1/17" --link --jobs 2 \
-    -U postgres --socketdir "$work" -p 50432 -P 50433 >/dev/null)
+    -U postgres --socketdir "$work" -p 50432 -P 50433 ${SCRIPT_PG_UPGRADE_FLAGS:-} >/dev/null)
   phase upgraded
   for n in 2 3; do
     as_pg rsync --archive --delete --hard-links --size-only --no-inc-recursive --exclude /15/pg_wal \

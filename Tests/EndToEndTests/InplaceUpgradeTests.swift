@@ -23,6 +23,9 @@ extension EndToEnd {
             end
             """)
         let plan = try fleet.writePlan(extra: "hooks:\n  - { at: after:verify, run: Hooks/write.lua, on: primary }")
+        let marker = try fleet.connect(fleet.primary)
+        _ = try marker.simpleQuery("do $$ begin raise log 'e2e: the run starts'; end $$")
+        marker.close()
         let runDir = fleet.scratch.path + "/runs/rsync"
         let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -54,6 +57,11 @@ extension EndToEnd {
         try expectProbeFigures(runDir: runDir, hosts: fleet.hosts.map(\.name))
         #expect(try primary.query("select count(*) from pg_namespace where nspname = 'upshift_probe'").rows == [["0"]],
                 "the probe's schema is dropped after the run")
+        // init-new checkpointed the old primary while writes still flowed, so its shutdown checkpoint came after one.
+        let oldLog = try String(contentsOfFile: "\(fleet.scratch.path)/\(fleet.primary.name)/\(from).log", encoding: .utf8)
+        let sinceRun = oldLog.split(separator: "\n").drop { !$0.contains("e2e: the run starts") }
+        let starts = sinceRun.filter { $0.contains("checkpoint starting:") }.map { String($0.split(separator: "checkpoint starting: ").last ?? "") }
+        #expect(starts.count == 2 && starts[0].hasPrefix("immediate force wait") && starts[1].hasPrefix("shutdown"), "\(starts)")
     }
 
     // ISO8601DateFormatter is thread-safe (Foundation documents its formatters so since iOS 7 / macOS 10.9).

@@ -59,12 +59,12 @@ public enum RollbackRoute {
     /// One paragraph naming the keep_old standbys (or saying there is none).
     public static func advice(for plan: Plan) -> String {
         if plan.strategy == .logical {
-            return plan.options.reverseReplication
+            return "A failed `post` is asked again by `upshift resume RUN` once its cause is mended. " + (plan.options.reverseReplication
                 ? "Writes go to the target now. Rollback route: `upshift rollback RUN` fences the target, waits until the reverse path has "
                     + "brought every write back to the source, sets its sequences ahead and lets writes in there; `upshift finish RUN` drops the "
                     + "reverse path once you are satisfied."
                 : "Writes go to the target now and the plan keeps no reverse path (reverse_replication: false): the source lacks every write "
-                    + "made since the switch. Fix forward on the target."
+                    + "made since the switch. Fix forward on the target.")
         }
         let kept = plan.hosts.filter(\.keepOld)
         let old = plan.postgres.map { "PostgreSQL \($0.from.version)" } ?? "the old version"
