@@ -65,12 +65,7 @@ extension EndToEnd {
         #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("refused before the switch with the source fenced (1)"), "after the cutover: \(run.stdout)")
         // The target lost the database the run made (its publications with it); slots and subscriptions are per cluster.
-        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
-            let admin = try fleet.connect(server, database: "postgres")
-            #expect(try admin.query("select (select count(*) from pg_replication_slots) + (select count(*) from pg_subscription)").rows == [["0"]],
-                    "\(server.name)")
-            admin.close()
-        }
+        #expect(try fleet.slotsAndSubscriptions() == [fleet.source.name: 0, fleet.target.name: 0])
         #expect(try fleet.value(fleet.source, "select count(*) from pg_publication") == "0")
         let fresh = try fleet.connect(fleet.source)
         #expect(try fresh.query("show default_transaction_read_only").rows == [["off"]])
@@ -108,12 +103,7 @@ extension EndToEnd {
         #expect(run.status == 1 && run.stdout.contains("result: rolled_back"), "\(run.stdout)\n\(run.stderr)")
         let failure = run.stdout.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
         #expect(failure.contains("switch") && failure.contains("already exists"), "\(run.stdout)")
-        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
-            let admin = try fleet.connect(server, database: "postgres")
-            #expect(try admin.query("select (select count(*) from pg_replication_slots) + (select count(*) from pg_subscription)").rows == [["0"]],
-                    "\(server.name)")
-            admin.close()
-        }
+        #expect(try fleet.slotsAndSubscriptions() == [fleet.source.name: 0, fleet.target.name: 0])
         for database in ["shop", "shop2"] {
             let source = try fleet.connect(fleet.source, database: database)
             #expect(try source.query("select count(*) from pg_publication").rows == [["0"]], "\(database)")

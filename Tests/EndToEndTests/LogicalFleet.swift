@@ -103,6 +103,19 @@ final class LogicalFleet {
             """)
     }
 
+    /// How many replication slots and subscriptions each cluster has (both are cluster-wide), by server name: a run
+    /// that rolled back leaves none.
+    func slotsAndSubscriptions() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for server in [source!, target!] {
+            let admin = try connect(server, database: "postgres")
+            defer { admin.close() }
+            let count = try admin.query("select (select count(*) from pg_replication_slots) + (select count(*) from pg_subscription)")
+            counts[server.name] = Int(count.rows.first?.first.flatMap { $0 } ?? "") ?? -1
+        }
+        return counts
+    }
+
     /// A second source database, a copy of `shop` made from it as a template (retried while a background worker
     /// still has `shop` open).
     func copyDatabase(as name: String) throws {

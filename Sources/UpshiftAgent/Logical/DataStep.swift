@@ -30,7 +30,6 @@ extension LogicalContext {
                 log("\(database): \(table): \(result.rows) rows, \(result.bytes / 1_048_576) MB in \(String(format: "%.1f", result.seconds)) s "
                     + "(\(result.ranges) ranges, \(result.binary ? "binary" : "text"))")
             }
-            let control = control
             try WorkQueue.run(small.map(\.0), workers: plan.options.jobs) { table in
                 let spec = TableCopySpec(source: sourceInfo, target: targetInfo, table: table, snapshot: snapshot)
                 let result = try TableCopy.run(spec, control: control) { _, bytes, _ in tally.inFlight(table, bytes: bytes) }
