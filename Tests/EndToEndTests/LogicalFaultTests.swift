@@ -265,6 +265,45 @@ extension EndToEnd {
         }
     }
 
+    /// `upshift rollback RUN` fails after the source holds every write and the reverse path is dropped: the source's
+    /// fence cannot be lifted (its postgresql.auto.conf made immutable, so ALTER SYSTEM fails). Neither side takes
+    /// writes, and the error says so; the target stays fenced, since nothing would carry its writes back any more. Once
+    /// that is mended, asking again only lets writes in on the source, with every row the target took.
+    @Test func aWayBackThatFailsAfterDroppingTheReversePathIsFinishedByAskingAgain() throws {
+        let fleet = try LogicalFleet(prefix: "e2e-logical-lift")
+        defer { fleet.tearDown() }
+        try fleet.loadData()
+        try fleet.copyRepositoryHook("bulk_copy.lua")
+        let plan = try fleet.writePlan(extra: """
+            hooks:
+              - { at: after:data, run: Hooks/bulk_copy.lua, on: target, with: { table: public.audit_events, parallel: 4 } }
+            """)
+        let runDir = fleet.scratch.path + "/runs/lift"
+        let run = try Executables.runUpshift(["run", plan, "--yes", "--run-dir", runDir])
+        try #require(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        _ = try fleet.value(fleet.target, "insert into accounts (name) values ('taken on 17') returning id")
+        let autoConf = fleet.source.pgdata + "/postgresql.auto.conf"
+        try #require(try ProgramRunner.run("/usr/bin/chattr", ["+i", autoConf]).status == 0)
+        defer { _ = try? ProgramRunner.run("/usr/bin/chattr", ["-i", autoConf]) }
+
+        let failed = try Executables.runUpshift(["rollback", runDir])
+        #expect(failed.status != 0, "\(failed.stdout)\n\(failed.stderr)")
+        #expect((failed.stdout + failed.stderr).contains("neither side takes writes"), "\(failed.stdout)\n\(failed.stderr)")
+        for server: LogicalFleet.Server in [fleet.source, fleet.target] {
+            let session = try fleet.connect(server)
+            #expect(try session.query("show default_transaction_read_only").rows == [["on"]], "\(server.name) stays fenced")
+            session.close()
+        }
+        #expect(try fleet.value(fleet.source, "select count(*) from pg_subscription") == "0", "the reverse path is dropped")
+
+        _ = try ProgramRunner.run("/usr/bin/chattr", ["-i", autoConf])
+        let back = try Executables.runUpshift(["rollback", runDir])
+        #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")
+        #expect(back.stdout.contains("dropped by an earlier attempt"), "\(back.stdout)")
+        #expect(try fleet.value(fleet.source, "select count(*) from accounts where name = 'taken on 17'") == "1")
+        _ = try fleet.value(fleet.source, "insert into accounts (name) values ('on 15 again') returning id")
+    }
+
     /// `verify: online`: the target's agent restarts between the switch and `verify`, losing the snapshots the cutover
     /// held. The run does not claim a proof it cannot give: `verify` fails past the switch (exit 3) saying the content
     /// was not compared and naming the way back, and the target keeps taking writes.

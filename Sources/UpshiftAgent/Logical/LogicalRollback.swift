@@ -85,9 +85,14 @@ extension LogicalContext {
             }
             try dropReversePath()
         }
-        let sourceAdmin = try connect(.source, database: "postgres")
-        defer { sourceAdmin.close() }
-        try WriteFence.lift(sourceAdmin)
+        do {
+            let sourceAdmin = try connect(.source, database: "postgres")
+            defer { sourceAdmin.close() }
+            try WriteFence.lift(sourceAdmin)
+        } catch {
+            throw AgentError("the source holds every write the target took and the reverse path is dropped, but the source's fence "
+                             + "could not be lifted (\(error)): neither side takes writes; run `upshift rollback` again once that is mended")
+        }
         log("back on the source: it holds every write the target took and accepts writes; the target stays fenced")
     }
 
