@@ -64,7 +64,7 @@ extension EndToEnd {
         #expect(starts.count == 2 && starts[0].hasPrefix("immediate force wait") && starts[1].hasPrefix("shutdown"), "\(starts)")
     }
 
-    // ISO8601DateFormatter is thread-safe (Foundation documents its formatters so since iOS 7 / macOS 10.9).
+    // Read by one test at a time: the end-to-end suites run serialized.
     nonisolated(unsafe) static let iso: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
