@@ -329,6 +329,10 @@ extension EndToEnd {
         let failure = printed.split(separator: "\n").first { $0.contains("✗ failed") } ?? ""
         #expect(failure.contains("verify") && failure.contains("cannot be compared") && failure.contains("upshift rollback"), "\(printed)")
         _ = try fleet.value(fleet.target, "insert into accounts (name) values ('after the lost proof') returning id")
+        // `verify` may not be asked again after a failure (its snapshots are gone): resume only reports the ended run.
+        let resumed = try Executables.runUpshift(["resume", runDir])
+        #expect(resumed.status == 3 && resumed.stdout.contains("the run had already ended: failed_after_point_of_no_return"),
+                "\(resumed.stdout)\n\(resumed.stderr)")
     }
 
     /// The target's agent dies while the snapshot is held: the snapshot goes with it, so the run cannot copy at the

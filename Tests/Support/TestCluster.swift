@@ -57,6 +57,10 @@ public final class TestCluster {
 
     /// The conninfo for another database of this cluster.
     public func conninfo(database: String) -> String {
+        Self.conninfo(socketDir: socketDir, port: port, database: database)
+    }
+
+    private static func conninfo(socketDir: String, port: Int, database: String) -> String {
         "host=\(socketDir) port=\(port) user=postgres dbname=\(database)"
     }
 
@@ -81,7 +85,7 @@ public final class TestCluster {
     /// Opens a connection to a database of this cluster by name, from any thread.
     public var connector: @Sendable (String) throws -> PostgresConnection {
         let (socketDir, port) = (socketDir, port)
-        return { database in try PostgresConnection(conninfo: "host=\(socketDir) port=\(port) user=postgres dbname=\(database)") }
+        return { database in try PostgresConnection(conninfo: Self.conninfo(socketDir: socketDir, port: port, database: database)) }
     }
 
     /// Runs SQL (several statements allowed) and returns the last result as `psql -XAt` prints it:

@@ -65,7 +65,6 @@ extension StepContext {
         let clock = ContinuousClock()
         let started = clock.now
         let count = NIOLockedValueBox(0)
-        let emit = emit
         let checksums = try TableChecksums.take(connect: connect, includeUnlogged: includeUnlogged, probeSchema: plan.probe.schema,
                                                 jobs: plan.options.jobs, following: reference, scope: scope) { _ in
             count.withLockedValue { count in
